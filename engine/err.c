@@ -43,10 +43,17 @@ void bpm_err_where(bpm_err *err, const char *fmt, ...)
     vsnprintf(ctx, sizeof ctx, fmt, ap);
     va_end(ap);
     size_t used = strlen(err->where);
-    if (used == 0)
-        snprintf(err->where, sizeof err->where, "%s", ctx);
-    else if (used + 2 < sizeof err->where)
-        snprintf(err->where + used, sizeof err->where - used, "; %s", ctx);
+    size_t room = sizeof err->where - used;
+    if (used == 0) {
+        memcpy(err->where, ctx, sizeof err->where);
+    } else if (room > 3) {
+        memcpy(err->where + used, "; ", 2);
+        size_t n = strlen(ctx);
+        if (n > room - 3)
+            n = room - 3;
+        memcpy(err->where + used + 2, ctx, n);
+        err->where[used + 2 + n] = '\0';
+    }
 }
 
 void bpm_err_clear(bpm_err *err)

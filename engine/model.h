@@ -527,6 +527,8 @@ struct bpm_model {
     size_t n_errors;
     bpm_escalation *escalations;
     size_t n_escalations;
+    bpm_data *data_stores; /* definitions-level dataStore elements */
+    size_t n_data_stores;
     bpm_strmap strings; /* intern pool */
     bpm_strmap ids;     /* every id in the document -> object (untyped) */
 };
