@@ -408,7 +408,7 @@ static bpm_node *add_node(bpm_builder *b, bpm_node_kind kind, const xmlNode *el,
     if (p->n_nodes == b->cap_nodes) {
         size_t ncap = b->cap_nodes ? b->cap_nodes * 2 : 32;
         p->nodes = bpm_arena_grow(b->m->arena, p->nodes, p->n_nodes, ncap, sizeof *p->nodes);
-        b->pnode = bpm_arena_grow(b->m->arena, b->pnode, p->n_nodes, ncap, sizeof *b->pnode);
+        b->pnode = bpm_arena_grow(b->tmp, b->pnode, p->n_nodes, ncap, sizeof *b->pnode);
         b->cap_nodes = ncap;
     }
     bpm_node *node = bpm_arena_alloc(b->m->arena, sizeof *node);
@@ -436,7 +436,7 @@ static void add_flow(bpm_builder *b, const xmlNode *el, const bpm_node *containe
     if (p->n_flows == b->cap_flows) {
         size_t ncap = b->cap_flows ? b->cap_flows * 2 : 32;
         p->flows = bpm_arena_grow(b->m->arena, p->flows, p->n_flows, ncap, sizeof *p->flows);
-        b->pflow = bpm_arena_grow(b->m->arena, b->pflow, p->n_flows, ncap, sizeof *b->pflow);
+        b->pflow = bpm_arena_grow(b->tmp, b->pflow, p->n_flows, ncap, sizeof *b->pflow);
         b->cap_flows = ncap;
     }
     bpm_flow *f = bpm_arena_alloc(b->m->arena, sizeof *f);
@@ -645,9 +645,9 @@ static const bpm_node *resolve_node(bpm_builder *b, const char *ref)
 static void resolve_process(bpm_builder *b)
 {
     bpm_process *p = b->proc;
-    size_t *n_in = bpm_arena_calloc(b->m->arena, p->n_nodes ? p->n_nodes : 1, sizeof *n_in);
-    size_t *n_out = bpm_arena_calloc(b->m->arena, p->n_nodes ? p->n_nodes : 1, sizeof *n_out);
-    size_t *n_bnd = bpm_arena_calloc(b->m->arena, p->n_nodes ? p->n_nodes : 1, sizeof *n_bnd);
+    size_t *n_in = bpm_arena_calloc(b->tmp, p->n_nodes ? p->n_nodes : 1, sizeof *n_in);
+    size_t *n_out = bpm_arena_calloc(b->tmp, p->n_nodes ? p->n_nodes : 1, sizeof *n_out);
+    size_t *n_bnd = bpm_arena_calloc(b->tmp, p->n_nodes ? p->n_nodes : 1, sizeof *n_bnd);
 
     for (size_t i = 0; i < p->n_flows; i++) {
         bpm_flow *f = p->flows[i];
@@ -834,7 +834,8 @@ static void resolve_collaborations(bpm_builder *b)
 void bpm_build_model(bpm_model *m, xmlDoc *doc, const xmlNode *defs, bpm_diags *diags, int max_depth)
 {
     bpm_builder b = {.m = m, .diags = diags, .file = m->file, .doc = doc, .max_depth = max_depth};
-    bpm_strmap_init(&b.global_event_defs, m->arena);
+    b.tmp = bpm_arena_new();
+    bpm_strmap_init(&b.global_event_defs, b.tmp);
     m->target_namespace = bpm_build_attr(&b, defs, "targetNamespace");
     m->exporter = bpm_build_attr(&b, defs, "exporter");
     m->exporter_version = bpm_build_attr(&b, defs, "exporterVersion");
@@ -860,4 +861,5 @@ void bpm_build_model(bpm_model *m, xmlDoc *doc, const xmlNode *defs, bpm_diags *
     fix_ids(&b);
     resolve_collaborations(&b);
     bpm_validate_model(&b);
+    bpm_arena_free(b.tmp);
 }

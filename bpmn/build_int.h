@@ -30,6 +30,7 @@ typedef struct bpm_pending_flow {
 
 typedef struct bpm_builder {
     bpm_model *m;
+    bpm_arena *tmp; /* scratch for the build only: pending refs, lookups */
     bpm_diags *diags;
     const char *file;
     xmlDoc *doc;

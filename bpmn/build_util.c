@@ -107,15 +107,25 @@ xmlNode *bpm_build_child(const xmlNode *n, const char *ns, const char *name)
 bool bpm_build_bool(bpm_builder *b, const xmlNode *n, const char *ns, const char *name, bool def,
                     const char *element_id)
 {
-    const char *v = ns ? bpm_build_attr_ns(b, n, ns, name) : bpm_build_attr(b, n, name);
-    if (!v)
-        return def;
-    if (strcmp(v, "true") == 0)
-        return true;
-    if (strcmp(v, "false") == 0)
-        return false;
-    BPM_DIAG(b, BPM_SEV_ERROR, n, element_id, "attribute \"%s\" must be \"true\" or \"false\", not \"%s\"",
-             name, v);
+    bool camunda = ns && strcmp(ns, BPM_NS_CAMUNDA) == 0;
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        if (strcmp((const char *)a->name, name) != 0)
+            continue;
+        if (ns ? !(camunda ? bpm_build_ns_is_camunda(a->ns) : ns_is(a->ns, ns)) : a->ns != NULL)
+            continue;
+        /* compared in place: booleans are read often and kept nowhere */
+        xmlChar *v = xmlNodeListGetString(a->doc, a->children, 1);
+        bool res = def;
+        if (v && strcmp((const char *)v, "true") == 0)
+            res = true;
+        else if (v && strcmp((const char *)v, "false") == 0)
+            res = false;
+        else
+            BPM_DIAG(b, BPM_SEV_ERROR, n, element_id, "attribute \"%s\" must be \"true\" or \"false\", not \"%s\"",
+                     name, v ? (const char *)v : "");
+        xmlFree(v);
+        return res;
+    }
     return def;
 }
 

@@ -190,6 +190,17 @@ static void check_event_defs(bpm_builder *b, const bpm_node *n, bool exec)
     }
 }
 
+/* A cancel end event cancels the transaction it is in, also from a scope
+ * nested inside it such as an event subprocess of the transaction (BPMN 2.0.2
+ * table 10.88: "used within a Transaction Sub-Process"). */
+static bool within_transaction(const bpm_node *n)
+{
+    for (const bpm_node *p = n->parent; p; p = p->parent)
+        if (p->kind == BPM_NODE_TRANSACTION)
+            return true;
+    return false;
+}
+
 /* Which event definitions BPMN allows where (BPMN 2.0.2 §10.5, tables 10.84-10.90). */
 static void check_event_placement(bpm_builder *b, const bpm_node *n, bool exec)
 {
@@ -209,7 +220,7 @@ static void check_event_placement(bpm_builder *b, const bpm_node *n, bool exec)
         case BPM_NODE_END_EVENT:
             ok = k == BPM_EVENT_MESSAGE || k == BPM_EVENT_SIGNAL || k == BPM_EVENT_ERROR || k == BPM_EVENT_ESCALATION ||
                  k == BPM_EVENT_COMPENSATE || k == BPM_EVENT_TERMINATE || k == BPM_EVENT_CANCEL;
-            if (k == BPM_EVENT_CANCEL && !(parent && parent->kind == BPM_NODE_TRANSACTION))
+            if (k == BPM_EVENT_CANCEL && !within_transaction(n))
                 ERR(b, n->line, n->id, "a cancel end event belongs inside a transaction subprocess");
             break;
         case BPM_NODE_INTERMEDIATE_CATCH:

@@ -1,6 +1,7 @@
 /* FNV-1a hashed linear-probing map; grows at 70% load. */
 #include "strmap.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static size_t hash_str(const char *s)
@@ -33,12 +34,24 @@ static bpm_strmap_slot *find(const bpm_strmap *m, const char *key, size_t h)
     }
 }
 
+static void free_slots(void *p)
+{
+    bpm_strmap *m = p;
+    free(m->slots);
+    m->slots = NULL;
+    m->cap = m->n = 0;
+}
+
 static void grow(bpm_strmap *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 16;
     bpm_strmap_slot *old = m->slots;
     size_t ocap = m->cap;
-    m->slots = bpm_arena_calloc(m->arena, ncap, sizeof *m->slots);
+    /* The table is malloc'd, not arena memory, so the tables a growing map
+     * leaves behind are given back instead of piling up in the arena. */
+    if (!old)
+        bpm_arena_defer(m->arena, free_slots, m);
+    m->slots = bpm_xcalloc(ncap, sizeof *m->slots);
     m->cap = ncap;
     for (size_t i = 0; i < ocap; i++) {
         if (!old[i].key)
@@ -46,6 +59,7 @@ static void grow(bpm_strmap *m)
         bpm_strmap_slot *s = find(m, old[i].key, old[i].hash);
         *s = old[i];
     }
+    free(old);
 }
 
 void *bpm_strmap_get(const bpm_strmap *m, const char *key)
@@ -69,7 +83,7 @@ const char *bpm_strmap_put(bpm_strmap *m, const char *key, void *value, void **o
     if (old)
         *old = s->key ? s->value : NULL;
     if (!s->key) {
-        s->key = bpm_arena_strdup(m->arena, key);
+        s->key = key;
         s->hash = h;
         m->n++;
     }
@@ -84,5 +98,5 @@ const char *bpm_strmap_intern(bpm_strmap *m, const char *s)
     const char *k = bpm_strmap_key(m, s);
     if (k)
         return k;
-    return bpm_strmap_put(m, s, NULL, NULL);
+    return bpm_strmap_put(m, bpm_arena_strdup(m->arena, s), NULL, NULL);
 }

@@ -16,7 +16,8 @@ typedef struct bpm_strmap_slot {
 } bpm_strmap_slot;
 
 typedef struct bpm_strmap {
-    bpm_arena *arena; /* borrowed: owns the slots and interned keys */
+    bpm_arena *arena; /* borrowed: interned keys live here; the slot table is
+                         malloc'd and freed when the arena is reset or freed */
     bpm_strmap_slot *slots;
     size_t cap; /* power of two, or 0 */
     size_t n;
@@ -27,10 +28,11 @@ void bpm_strmap_init(bpm_strmap *m, bpm_arena *arena);
 void *bpm_strmap_get(const bpm_strmap *m, const char *key);
 /* Stored key equal to `key` (the interned pointer), or NULL. */
 const char *bpm_strmap_key(const bpm_strmap *m, const char *key);
-/* Sets key -> value; copies key into the arena when new. Returns the
- * interned key. *old (if not NULL) receives the previous value or NULL. */
+/* Sets key -> value. The map keeps the key pointer as given, so the key must
+ * live as long as the map (intern it first). Returns the stored key. *old
+ * (if not NULL) receives the previous value or NULL. */
 const char *bpm_strmap_put(bpm_strmap *m, const char *key, void *value, void **old);
-/* Interns s: returns the one arena copy of it (value untouched). */
+/* Interns s: returns the one arena copy of it, copying it on first sight. */
 const char *bpm_strmap_intern(bpm_strmap *m, const char *s);
 
 #endif
