@@ -64,7 +64,7 @@ static int setup_secrets(void **state)
 static int teardown_secrets(void **state)
 {
     (void)state;
-    const char *names[] = {"secret.txt", "secret.dtd", "param.dtd"};
+    const char *names[] = {"secret.txt", "secret.dtd", "param.dtd", "xxe.bpmn"};
     char path[256];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", secret_dir, names[i]);
