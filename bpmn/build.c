@@ -343,7 +343,11 @@ static void read_loop(bpm_builder *b, bpm_node *node, const xmlNode *el)
 {
     xmlNode *mi = bpm_build_child(el, BPM_NS_BPMN, "multiInstanceLoopCharacteristics");
     xmlNode *std = bpm_build_child(el, BPM_NS_BPMN, "standardLoopCharacteristics");
-    bpm_loop *l = &node->loop;
+    if (!mi && !std)
+        return;
+    bpm_loop *l = bpm_arena_alloc(b->m->arena, sizeof *l);
+    l->loop_maximum = -1;
+    node->loop = l;
     if (mi) {
         l->kind = BPM_LOOP_MULTI_INSTANCE;
         l->line = bpm_build_line(mi);
@@ -420,7 +424,6 @@ static bpm_node *add_node(bpm_builder *b, bpm_node_kind kind, const xmlNode *el,
     node->interrupting = true;
     node->async.exclusive = true;
     node->adhoc_cancel_remaining = true;
-    node->loop.loop_maximum = -1;
     p->nodes[p->n_nodes] = node;
     memset(&b->pnode[p->n_nodes], 0, sizeof b->pnode[0]);
     p->n_nodes++;

@@ -261,8 +261,9 @@ static void check_activity(bpm_builder *b, const bpm_node *n)
 {
     if (n->start_quantity_many)
         ERR(b, n->line, n->id, "startQuantity/completionQuantity other than 1 is not supported");
-    const bpm_loop *l = &n->loop;
-    if (l->kind == BPM_LOOP_MULTI_INSTANCE) {
+    const bpm_loop *l = n->loop;
+    if (!l) {
+    } else if (l->kind == BPM_LOOP_MULTI_INSTANCE) {
         if (!l->cardinality.text && !l->collection.text)
             ERR(b, l->line, n->id, "multi-instance needs a loop cardinality or a collection");
         check_expr(b, &l->cardinality, n->id, "the loop cardinality");

@@ -385,7 +385,7 @@ struct bpm_node {
     const char *form_key;        /* start event camunda:formKey */
 
     /* activities */
-    bpm_loop loop;
+    const bpm_loop *loop; /* NULL = no loop characteristics */
     bool for_compensation;
     bool start_quantity_many; /* startQuantity/completionQuantity > 1 (not run) */
     bpm_async async;

@@ -310,7 +310,8 @@ static const char *g_initiator(const bpm_node *n) { return n->initiator; }
 static const char *g_mi(const bpm_node *n)
 {
     static char buf[256];
-    const bpm_loop *l = &n->loop;
+    static const bpm_loop none = {0};
+    const bpm_loop *l = n->loop ? n->loop : &none;
     snprintf(buf, sizeof buf, "%d:%d:%s:%s:%s:%s:%s", l->kind, l->sequential, l->cardinality.text ? l->cardinality.text : "",
              l->collection.text ? l->collection.text : "", l->element_variable ? l->element_variable : "",
              l->completion_condition.text ? l->completion_condition.text : "",
@@ -320,8 +321,10 @@ static const char *g_mi(const bpm_node *n)
 static const char *g_loop(const bpm_node *n)
 {
     static char buf[128];
-    snprintf(buf, sizeof buf, "%d:%d:%lld:%s", n->loop.kind, n->loop.test_before, (long long)n->loop.loop_maximum,
-             n->loop.loop_condition.text ? n->loop.loop_condition.text : "");
+    if (!n->loop)
+        return NULL;
+    snprintf(buf, sizeof buf, "%d:%d:%lld:%s", n->loop->kind, n->loop->test_before, (long long)n->loop->loop_maximum,
+             n->loop->loop_condition.text ? n->loop->loop_condition.text : "");
     return buf;
 }
 static const char *g_unknown(const bpm_node *n)

@@ -1,0 +1,285 @@
+/* Gateways (BPMN 2.0.2 §10.6): exclusive, parallel, inclusive, event-based
+ * and complex. Joins park tokens as JOINING element instances of the gateway
+ * in their scope; the inclusive join fires once no other token in the scope
+ * can still reach it. */
+#include <string.h>
+
+#include "exec_int.h"
+
+/* JOINING tokens at gateway n in scope, one per incoming flow (the oldest). */
+static size_t arrivals(bpm_run *r, uint32_t scope, const bpm_node *n, uint32_t *per_flow, size_t *distinct)
+{
+    size_t total = 0;
+    *distinct = 0;
+    for (size_t f = 0; f < n->n_incoming; f++)
+        per_flow[f] = 0;
+    for (size_t i = 0; i < r->inst->n_eis; i++) {
+        const bpm_ei *e = &r->inst->eis[i];
+        if (e->parent != scope || e->node != n || e->state != BPM_EI_JOINING)
+            continue;
+        total++;
+        for (size_t f = 0; f < n->n_incoming; f++) {
+            if (e->via == n->incoming[f] && !per_flow[f]) {
+                per_flow[f] = e->id;
+                (*distinct)++;
+                break;
+            }
+        }
+    }
+    return total;
+}
+
+/* Fires the join: one token continues (keeper), the other consumed tokens
+ * leave the gateway without taking flows. */
+static void fire_join(bpm_run *r, const uint32_t *per_flow, size_t n, uint32_t keeper)
+{
+    for (size_t f = 0; f < n; f++) {
+        if (!per_flow[f] || per_flow[f] == keeper)
+            continue;
+        bpm_effect *fx = bpm_run_effect(r, BPM_FX_LEAVE, per_flow[f], bpm_run_ei(r, per_flow[f])->node);
+        (void)fx;
+        bpm_run_drop_ei(r, per_flow[f]);
+    }
+    bpm_ei *k = bpm_run_ei(r, keeper);
+    k->state = BPM_EI_ACTIVE;
+    bpm_run_complete(r, keeper);
+}
+
+/* Can a token at `from` (in the same scope as gateway g) still arrive at g?
+ * Follows sequence flows, boundary events and links (BPMN 2.0.2 §13.3.3). */
+static bool reaches(bpm_run *r, const bpm_node *from, const bpm_node *g, uint8_t *seen)
+{
+    if (from == g)
+        return true;
+    if (seen[from->index])
+        return false;
+    seen[from->index] = 1;
+    for (size_t i = 0; i < from->n_outgoing; i++)
+        if (from->outgoing[i]->target && reaches(r, from->outgoing[i]->target, g, seen))
+            return true;
+    for (size_t i = 0; i < from->n_boundaries; i++)
+        if (reaches(r, from->boundaries[i], g, seen))
+            return true;
+    return false;
+}
+
+/* The ancestor of ei that lives directly in scope (ei itself, or the
+ * subprocess it is nested in), or 0. */
+static uint32_t ancestor_in(bpm_run *r, uint32_t ei, uint32_t scope)
+{
+    for (uint32_t id = ei; id;) {
+        const bpm_ei *e = bpm_inst_ei(r->inst, id);
+        if (!e)
+            return 0;
+        if (e->parent == scope)
+            return id;
+        id = e->parent;
+    }
+    return 0;
+}
+
+static bool inclusive_can_fire(bpm_run *r, uint32_t scope, const bpm_node *g)
+{
+    uint8_t *seen = bpm_arena_calloc(r->arena, r->p->n_nodes ? r->p->n_nodes : 1, 1);
+    for (size_t i = 0; i < r->inst->n_eis; i++) {
+        const bpm_ei *e = &r->inst->eis[i];
+        if (e->state == BPM_EI_DONE || e->kind == BPM_EI_PROCESS)
+            continue;
+        if (e->node == g && e->parent == scope && e->state == BPM_EI_JOINING)
+            continue;
+        uint32_t a = ancestor_in(r, e->id, scope);
+        if (!a)
+            continue;
+        const bpm_ei *ae = bpm_inst_ei(r->inst, a);
+        if (!ae->node || ae->kind == BPM_EI_EVENT_SCOPE)
+            continue;
+        memset(seen, 0, r->p->n_nodes);
+        if (reaches(r, ae->node, g, seen))
+            return false;
+    }
+    return true;
+}
+
+/* Tries to fire a waiting inclusive or complex join; true when it did. */
+static bool try_join(bpm_run *r, uint32_t ei)
+{
+    bpm_ei *e = bpm_run_ei(r, ei);
+    const bpm_node *n = e->node;
+    uint32_t scope = e->parent;
+    uint32_t stack_ids[32];
+    uint32_t *per_flow = n->n_incoming <= 32 ? stack_ids : bpm_arena_calloc(r->arena, n->n_incoming, sizeof *per_flow);
+    size_t distinct = 0;
+    arrivals(r, scope, n, per_flow, &distinct);
+    bool fire = false;
+    switch (n->kind) {
+    case BPM_NODE_PARALLEL_GATEWAY:
+        fire = distinct == n->n_incoming;
+        break;
+    case BPM_NODE_INCLUSIVE_GATEWAY:
+        fire = distinct > 0 && inclusive_can_fire(r, scope, n);
+        break;
+    case BPM_NODE_COMPLEX_GATEWAY:
+        if (n->activation_condition.text) {
+            bpm_run_set_local(r, ei, "activationCount", json_integer((json_int_t)distinct));
+            if (!bpm_run_condition(r, ei, n, &n->activation_condition, &fire))
+                return false;
+        } else {
+            fire = distinct == n->n_incoming;
+        }
+        break;
+    default:
+        break;
+    }
+    if (!fire)
+        return false;
+    uint32_t keeper = 0;
+    for (size_t f = 0; f < n->n_incoming; f++)
+        if (per_flow[f] && (!keeper || per_flow[f] < keeper))
+            keeper = per_flow[f];
+    fire_join(r, per_flow, n->n_incoming, keeper);
+    return true;
+}
+
+static void gateway_enter(bpm_run *r, uint32_t ei)
+{
+    bpm_ei *e = bpm_run_ei(r, ei);
+    const bpm_node *n = e->node;
+    switch (n->kind) {
+    case BPM_NODE_PARALLEL_GATEWAY:
+    case BPM_NODE_INCLUSIVE_GATEWAY:
+    case BPM_NODE_COMPLEX_GATEWAY:
+        if (n->n_incoming > 1) {
+            e->state = BPM_EI_JOINING;
+            try_join(r, ei);
+            return;
+        }
+        bpm_run_complete(r, ei);
+        return;
+    case BPM_NODE_EVENT_BASED_GATEWAY:
+        if (e->phase & BPM_PHASE_TRIGGERED) { /* an instantiating gateway's event already came */
+            bpm_run_complete(r, ei);
+            return;
+        }
+        for (size_t i = 0; i < n->n_outgoing; i++) {
+            const bpm_node *t = n->outgoing[i]->target;
+            if (!t)
+                continue;
+            if (t->kind == BPM_NODE_RECEIVE_TASK) {
+                uint32_t w = bpm_run_open_wait(r, ei, t, BPM_WAIT_MESSAGE);
+                bpm_wait *wt = bpm_inst_wait(r->inst, w);
+                wt->name = bpm_arena_strdup(r->inst->arena, t->message ? t->message->name : "");
+                wt->interrupting = true;
+            } else if (!bpm_run_subscribe(r, ei, t, true)) {
+                return;
+            }
+        }
+        bpm_run_ei(r, ei)->state = BPM_EI_WAITING;
+        return;
+    default:
+        bpm_run_complete(r, ei);
+    }
+}
+
+/* The event-based gateway: the first event wins, the others are cancelled. */
+static void gateway_trigger(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *cmd)
+{
+    bpm_wait *w = bpm_inst_wait(r->inst, wait);
+    const bpm_node *target = w->node;
+    bpm_ei *e = bpm_run_ei(r, ei);
+    const bpm_node *n = e->node;
+    const bpm_flow *flow = NULL;
+    for (size_t i = 0; i < n->n_outgoing; i++)
+        if (n->outgoing[i]->target == target)
+            flow = n->outgoing[i];
+    bpm_run_close_waits_of(r, ei);
+    e = bpm_run_ei(r, ei);
+    e->state = BPM_EI_DONE;
+    bpm_run_effect(r, BPM_FX_LEAVE, ei, n);
+    uint32_t scope = e->parent;
+    bpm_effect *fx = bpm_run_effect(r, BPM_FX_TAKE, ei, n);
+    fx->flow = flow;
+    uint32_t tok = bpm_run_new_ei(r, scope, target, BPM_EI_NODE, flow);
+    bpm_run_ei(r, tok)->phase |= BPM_PHASE_TRIGGERED;
+    if (cmd->vars)
+        bpm_run_set_vars(r, tok, cmd->vars, false);
+    bpm_run_schedule(r, tok);
+    bpm_run_drop_ei(r, ei);
+}
+
+static void gateway_leave(bpm_run *r, uint32_t ei)
+{
+    bpm_ei *e = bpm_inst_ei(r->inst, ei);
+    const bpm_node *n = e->node;
+    switch (n->kind) {
+    case BPM_NODE_EXCLUSIVE_GATEWAY: {
+        /* BPMN 2.0.2 §13.3.2: the first flow, in document order, whose
+         * condition holds; else the default; else the instance is stuck */
+        for (size_t i = 0; i < n->n_outgoing; i++) {
+            const bpm_flow *f = n->outgoing[i];
+            if (f->is_default)
+                continue;
+            bool ok = true;
+            if (!bpm_run_condition(r, ei, n, &f->condition, &ok))
+                return;
+            if (ok) {
+                bpm_run_take(r, ei, f);
+                return;
+            }
+        }
+        if (n->default_flow) {
+            bpm_run_take(r, ei, n->default_flow);
+            return;
+        }
+        if (n->n_outgoing)
+            bpm_run_fail(r, ei, n, "no condition on the outgoing flows of exclusive gateway \"%s\" is true and it has no default flow",
+                         n->id);
+        return;
+    }
+    case BPM_NODE_INCLUSIVE_GATEWAY:
+    case BPM_NODE_COMPLEX_GATEWAY: {
+        size_t taken = 0;
+        for (size_t i = 0; i < n->n_outgoing; i++) {
+            const bpm_flow *f = n->outgoing[i];
+            if (f->is_default)
+                continue;
+            bool ok = true;
+            if (!bpm_run_condition(r, ei, n, &f->condition, &ok))
+                return;
+            if (ok) {
+                bpm_run_take(r, ei, f);
+                taken++;
+            }
+        }
+        if (!taken && n->default_flow)
+            bpm_run_take(r, ei, n->default_flow);
+        else if (!taken && n->n_outgoing)
+            bpm_run_fail(r, ei, n, "no condition on the outgoing flows of %s \"%s\" is true and it has no default flow",
+                         bpm_model_kind_name(n->kind), n->id);
+        return;
+    }
+    default:
+        /* parallel: every outgoing flow, conditions ignored */
+        for (size_t i = 0; i < n->n_outgoing; i++)
+            bpm_run_take(r, ei, n->outgoing[i]);
+    }
+}
+
+const bpm_node_ops bpm_node_gateway_ops = {gateway_enter, gateway_trigger, gateway_leave};
+
+/* Called when the agenda is empty: tokens may have ended elsewhere, so a
+ * waiting inclusive (or complex) join may fire now. */
+bool bpm_node_gateway_settle(bpm_run *r)
+{
+    for (size_t i = 0; i < r->inst->n_eis; i++) {
+        const bpm_ei *e = &r->inst->eis[i];
+        if (e->state != BPM_EI_JOINING || !e->node)
+            continue;
+        if (e->node->kind != BPM_NODE_INCLUSIVE_GATEWAY && e->node->kind != BPM_NODE_COMPLEX_GATEWAY)
+            continue;
+        if (try_join(r, e->id))
+            return true;
+        if (r->failed)
+            return false;
+    }
+    return false;
+}
