@@ -45,14 +45,22 @@ typedef struct xml_errors {
 static void on_xml_error(void *ctx, xmlErrorPtr e)
 {
     xml_errors *xe = ctx;
-    if (xe->seen || !e || e->level < XML_ERR_ERROR)
+    if (xe->seen || !e || e->level < XML_ERR_ERROR || e->domain == XML_FROM_NAMESPACE)
         return;
     xe->seen = true;
     xe->line = e->line;
     xe->column = e->int2;
-    snprintf(xe->msg, sizeof xe->msg, "%s", e->message ? e->message : "malformed XML");
+    if (e->message && strstr(e->message, "Excessive depth"))
+        snprintf(xe->msg, sizeof xe->msg, "element nesting depth exceeds the limit of 256 levels");
+    else
+        snprintf(xe->msg, sizeof xe->msg, "%s", e->message ? e->message : "malformed XML");
+    /* diagnostics are one line: libxml2 continues some messages on a second
+     * line (the offending bytes), which we fold in */
+    for (char *c = xe->msg; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
     size_t n = strlen(xe->msg);
-    while (n && (xe->msg[n - 1] == '\n' || xe->msg[n - 1] == ' '))
+    while (n && xe->msg[n - 1] == ' ')
         xe->msg[--n] = '\0';
 }
 
@@ -148,14 +156,17 @@ bpm_rc bpm_bpmn_read_buffer(const char *buf, size_t len, const char *file,
     xmlSetGenericErrorFunc(NULL, NULL);
 
     bpm_rc rc = BPM_OK;
-    if (!ctxt || !doc || !ctxt->wellFormed || xe.seen) {
+    /* Namespace problems (an odd but harmless xmlns URI) are recoverable and
+     * leave the document well-formed; only real well-formedness errors and
+     * limits refuse it. */
+    if (!ctxt || !doc || !ctxt->wellFormed) {
         if (!xe.seen && ctxt) {
             xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
             if (e)
                 on_xml_error(&xe, e);
         }
         const char *why = xe.seen ? xe.msg : "malformed XML";
-        bool deep = strstr(why, "depth") != NULL;
+        bool deep = strstr(why, "nesting depth") != NULL;
         bpm_diags_add(diags, BPM_SEV_ERROR, name, xe.line, NULL, "XML is not well-formed: %s", why);
         rc = bpm_err_set(err, deep ? BPM_LIMIT : BPM_PARSE, "%s:%d: XML is not well-formed: %s", name, xe.line, why);
         goto done;
