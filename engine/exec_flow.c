@@ -181,9 +181,8 @@ void bpm_run_scope_check(bpm_run *r, uint32_t scope)
         return;
     if (s->kind == BPM_EI_PROCESS) {
         bpm_run_close_waits_of(r, scope);
-        bpm_effect *fx = bpm_run_effect(r, BPM_FX_LEAVE, scope, NULL);
-        (void)fx;
-        bpm_run_drop_ei(r, scope);
+        bpm_run_effect(r, BPM_FX_LEAVE, scope, NULL);
+        s->state = BPM_EI_DONE; /* the root stays: it holds the final variables */
         end_instance(r, BPM_INST_COMPLETED, "completed");
         return;
     }
@@ -208,10 +207,13 @@ void bpm_run_terminate(bpm_run *r, uint32_t ei)
     bpm_run_close_waits_of(r, ei);
     bpm_effect *fx = bpm_run_effect(r, BPM_FX_CANCEL, ei, e->node);
     (void)fx;
-    bool root = e->kind == BPM_EI_PROCESS;
+    if (e->kind == BPM_EI_PROCESS) {
+        e->state = BPM_EI_DONE;
+        if (r->inst->state == BPM_INST_ACTIVE)
+            end_instance(r, BPM_INST_TERMINATED, "terminated");
+        return;
+    }
     bpm_run_drop_ei(r, ei);
-    if (root && r->inst->state == BPM_INST_ACTIVE)
-        end_instance(r, BPM_INST_TERMINATED, "terminated");
 }
 
 /* Cancels every token in a scope but keeps the scope itself. */

@@ -4,5 +4,7 @@
 #define BPM_CLI_H
 
 int bpm_cli_validate(int argc, char **argv);
+int bpm_cli_test(int argc, char **argv);
+int bpm_cli_simulate(int argc, char **argv);
 
 #endif
