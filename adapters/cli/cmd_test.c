@@ -9,6 +9,7 @@
 
 #include "bpmn.h"
 #include "cli.h"
+#include "compile.h"
 #include "scripts.h"
 #include "sim.h"
 #include "timer.h"
@@ -49,6 +50,17 @@ static int load(runner *r, const char *path)
         return 1;
     }
     r->ev = bpm_scripts_evaluator(r->scripts);
+    bpm_diags_init(&d);
+    if (bpm_compile_model(r->m, &r->ev, &d) != BPM_OK) {
+        for (size_t i = 0; i < d.n; i++)
+            fprintf(stderr, "%s:%d: error: [%s] %s\n", path, d.items[i].line,
+                    d.items[i].element_id ? d.items[i].element_id : "", d.items[i].message);
+        bpm_diags_cleanup(&d);
+        bpm_scripts_free(r->scripts);
+        bpm_model_unref(r->m);
+        return 1;
+    }
+    bpm_diags_cleanup(&d);
     return 0;
 }
 

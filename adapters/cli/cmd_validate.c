@@ -6,6 +6,8 @@
 
 #include "bpmn.h"
 #include "cli.h"
+#include "compile.h"
+#include "scripts.h"
 
 static void count_kinds(const bpm_process *p, size_t counts[BPM_NODE_KIND_COUNT])
 {
@@ -74,6 +76,14 @@ int bpm_cli_validate(int argc, char **argv)
     }
     json_t *files = json_array();
     size_t total_errors = 0, total_warnings = 0;
+    bpm_err serr = {0};
+    bpm_scripts *scripts = bpm_scripts_new(NULL, &serr);
+    if (!scripts) {
+        fprintf(stderr, "bpmnctl: %s\n", serr.msg);
+        json_decref(files);
+        return 1;
+    }
+    bpm_evaluator ev = bpm_scripts_evaluator(scripts);
     for (int i = 0; i < argc; i++) {
         if (argv[i][0] == '-' && argv[i][1])
             continue;
@@ -83,6 +93,8 @@ int bpm_cli_validate(int argc, char **argv)
         bpm_model *m = NULL;
         bpm_err err = {0};
         bpm_rc rc = bpm_bpmn_read_file(path, NULL, &m, &diags, &err);
+        if (rc == BPM_OK)
+            bpm_compile_model(m, &ev, &diags); /* expressions are checked as a deploy would */
         total_errors += diags.n_errors;
         total_warnings += diags.n_warnings;
         if (json) {
@@ -115,6 +127,7 @@ int bpm_cli_validate(int argc, char **argv)
         bpm_model_unref(m);
         bpm_diags_cleanup(&diags);
     }
+    bpm_scripts_free(scripts);
     if (json) {
         json_t *root = json_pack("{s:o, s:I, s:I}", "files", files, "errors", (json_int_t)total_errors, "warnings",
                                  (json_int_t)total_warnings);
