@@ -26,6 +26,7 @@ typedef struct cleanup {
 
 struct bpm_arena {
     block *head;
+    size_t block_size;
     cleanup *cleanups;
     size_t used;
     size_t reserved;
@@ -80,9 +81,12 @@ static block *block_new(size_t size)
     return b;
 }
 
-bpm_arena *bpm_arena_new(void)
+bpm_arena *bpm_arena_new(void) { return bpm_arena_new_sized(BLOCK_SIZE); }
+
+bpm_arena *bpm_arena_new_sized(size_t block_size)
 {
     bpm_arena *a = bpm_xcalloc(1, sizeof *a);
+    a->block_size = block_size < 256 ? 256 : block_size;
     return a;
 }
 
@@ -116,7 +120,7 @@ void bpm_arena_reset(bpm_arena *a)
     block *b = a->head;
     while (b) {
         block *n = b->next;
-        if (!keep && b->size == BLOCK_SIZE) {
+        if (!keep && b->size == a->block_size) {
             keep = b;
             keep->next = NULL;
             keep->used = 0;
@@ -139,7 +143,7 @@ void *bpm_arena_alloc(bpm_arena *a, size_t n)
         need = ALIGN;
     block *b = a->head;
     if (!b || b->size - b->used < need) {
-        if (need > BLOCK_SIZE / 4) {
+        if (need > a->block_size / 4) {
             /* A big request gets a private block behind the current one so
              * the current block's free tail stays usable. */
             block *big = block_new(need);
@@ -155,10 +159,10 @@ void *bpm_arena_alloc(bpm_arena *a, size_t n)
             memset(big->data, 0, need);
             return big->data;
         }
-        b = block_new(BLOCK_SIZE);
+        b = block_new(a->block_size);
         b->next = a->head;
         a->head = b;
-        a->reserved += BLOCK_SIZE;
+        a->reserved += a->block_size;
     }
     void *p = (char *)b->data + b->used;
     b->used += need;

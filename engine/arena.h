@@ -12,6 +12,10 @@ typedef struct bpm_arena bpm_arena;
 /* New empty arena; free it with bpm_arena_free(). Not thread safe: one
  * arena belongs to one thread at a time. */
 bpm_arena *bpm_arena_new(void);
+/* Same, with blocks of block_size bytes (small for the many small arenas,
+ * such as one per instance; requests larger than a quarter block still get
+ * a block of their own). */
+bpm_arena *bpm_arena_new_sized(size_t block_size);
 /* Runs deferred cleanups (last registered first), then releases all memory. */
 void bpm_arena_free(bpm_arena *a);
 /* Runs deferred cleanups and forgets all allocations, keeping one block. */

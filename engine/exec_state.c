@@ -17,7 +17,7 @@ uint32_t bpm_run_new_ei(bpm_run *r, uint32_t parent, const bpm_node *n, bpm_ei_k
 {
     bpm_inst *inst = r->inst;
     if (inst->n_eis == inst->cap_eis) {
-        inst->cap_eis = inst->cap_eis ? inst->cap_eis * 2 : 8;
+        inst->cap_eis = inst->cap_eis ? inst->cap_eis * 2 : 4;
         inst->eis = bpm_xrealloc(inst->eis, inst->cap_eis * sizeof *inst->eis);
     }
     bpm_ei *e = &inst->eis[inst->n_eis++];
@@ -58,7 +58,7 @@ uint32_t bpm_run_open_wait(bpm_run *r, uint32_t ei, const bpm_node *n, bpm_wait_
 {
     bpm_inst *inst = r->inst;
     if (inst->n_waits == inst->cap_waits) {
-        inst->cap_waits = inst->cap_waits ? inst->cap_waits * 2 : 8;
+        inst->cap_waits = inst->cap_waits ? inst->cap_waits * 2 : 2;
         inst->waits = bpm_xrealloc(inst->waits, inst->cap_waits * sizeof *inst->waits);
     }
     bpm_wait *w = &inst->waits[inst->n_waits++];

@@ -9,7 +9,7 @@
 bpm_inst *bpm_inst_new(const bpm_process *p, const char *id, const char *business_key,
                        const char *definition_id)
 {
-    bpm_arena *a = bpm_arena_new();
+    bpm_arena *a = bpm_arena_new_sized(512); /* instances are many and small */
     bpm_inst *inst = bpm_arena_alloc(a, sizeof *inst);
     inst->arena = a;
     inst->process = p;
