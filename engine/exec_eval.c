@@ -201,13 +201,14 @@ bool bpm_run_inputs(bpm_run *r, uint32_t ei)
 {
     bpm_ei *e = bpm_run_ei(r, ei);
     const bpm_node *n = e->node;
-    uint32_t parent = e->parent;
     for (size_t i = 0; i < n->io.n_inputs; i++) {
         const bpm_param *p = &n->io.inputs[i];
         json_t *v = NULL;
         /* Inputs see the surrounding scope plus the inputs mapped so far
-         * (Camunda 7 evaluates them in order on the activity's execution). */
-        if (!param_value(r, i ? ei : parent, n, p, &v, 0))
+         * (Camunda 7 evaluates them in order on the activity's execution),
+         * and a multi-instance iteration's loopCounter and element variable
+         * (Camunda 7 user guide, variables: "Multi-instance IO Mapping"). */
+        if (!param_value(r, ei, n, p, &v, 0))
             return false;
         if (p->name)
             bpm_run_set_local(r, ei, p->name, v);

@@ -241,7 +241,7 @@ static uint32_t new_inner(bpm_run *r, uint32_t body, int32_t index)
     }
     uint32_t in = bpm_run_new_ei(r, body, n, BPM_EI_NODE, NULL);
     bpm_ei *e = bpm_run_ei(r, in);
-    e->phase = BPM_PHASE_INNER | BPM_PHASE_PAST_BEFORE;
+    e->phase = BPM_PHASE_INNER | (n->loop->async_before ? 0 : BPM_PHASE_PAST_BEFORE);
     e->loop_counter = index;
     bpm_run_set_local(r, in, "loopCounter", json_integer(index));
     if (n->loop->element_variable)
@@ -378,6 +378,8 @@ static void start_job_wait(bpm_run *r, uint32_t ei, bpm_async_point point)
     bpm_run_ei(r, ei)->state = BPM_EI_WAITING;
 }
 
+static void finish(bpm_run *r, uint32_t ei);
+
 void bpm_run_enter(bpm_run *r, uint32_t ei)
 {
     bpm_ei *e = bpm_run_ei(r, ei);
@@ -391,18 +393,37 @@ void bpm_run_enter(bpm_run *r, uint32_t ei)
         return;
     }
     bool activity = bpm_model_is_activity(n->kind);
-    if (activity && n->async.before && !(e->phase & BPM_PHASE_PAST_BEFORE) && !is_inner(e)) {
+    /* camunda:asyncBefore on the activity delays the whole activity (the
+     * multi-instance body); on multiInstanceLoopCharacteristics, each instance */
+    bool async_before = activity && (is_inner(e) ? n->loop->async_before : n->async.before);
+    if (async_before && !(e->phase & BPM_PHASE_PAST_BEFORE)) {
         bpm_run_effect(r, BPM_FX_ENTER, ei, n);
         start_job_wait(r, ei, BPM_ASYNC_BEFORE);
         return;
     }
-    if (!(activity && n->async.before && (e->phase & BPM_PHASE_PAST_BEFORE) && !is_inner(e)))
+    if (!(async_before && (e->phase & BPM_PHASE_PAST_BEFORE)))
         bpm_run_effect(r, BPM_FX_ENTER, ei, n);
     e = bpm_run_ei(r, ei);
     e->state = BPM_EI_ACTIVE;
     if (activity && n->loop && n->loop->kind == BPM_LOOP_MULTI_INSTANCE && !is_inner(e)) {
         enter_mi(r, ei);
         return;
+    }
+    if (activity && n->loop && n->loop->kind == BPM_LOOP_STANDARD) {
+        if (!e->loop_counter)
+            bpm_run_set_local(r, ei, "loopCounter", json_integer(0));
+        if (n->loop->test_before) {
+            /* BPMN 2.0.2 §13.3.6: a pre-tested loop may run zero times */
+            bool go = true;
+            if (n->loop->loop_maximum >= 0 && bpm_run_ei(r, ei)->loop_counter >= n->loop->loop_maximum)
+                go = false;
+            else if (!bpm_run_condition(r, ei, n, &n->loop->loop_condition, &go))
+                return;
+            if (!go) {
+                finish(r, ei);
+                return;
+            }
+        }
     }
     if (activity && !bpm_run_inputs(r, ei))
         return;
@@ -444,57 +465,16 @@ static void record_compensation(bpm_run *r, uint32_t ei)
     c->vars = e->vars ? json_copy(e->vars) : NULL;
 }
 
-void bpm_run_complete(bpm_run *r, uint32_t ei)
+/* The activity is over: its boundary waits and leftovers go, history records
+ * the completion, the family chooses the outgoing flows, the scope is checked. */
+static void leave_now(bpm_run *r, uint32_t ei)
 {
+    bpm_run_close_waits_of(r, ei);
+    clear_scope(r, ei); /* event-subprocess instances and leftovers of a scope */
     bpm_ei *e = bpm_run_ei(r, ei);
     if (!e)
         return;
     const bpm_node *n = e->node;
-    bool activity = bpm_model_is_activity(n->kind);
-    if (activity && e->kind != BPM_EI_MI_BODY) {
-        if (!bpm_run_outputs(r, ei))
-            return;
-    }
-    /* standard loop: BPMN 2.0.2 §10.3.7 */
-    e = bpm_run_ei(r, ei);
-    if (activity && n->loop && n->loop->kind == BPM_LOOP_STANDARD && e->kind != BPM_EI_MI_BODY) {
-        bool again = false;
-        e->loop_counter++;
-        bpm_run_set_local(r, ei, "loopCounter", json_integer(bpm_run_ei(r, ei)->loop_counter));
-        if (!bpm_run_condition(r, ei, n, &n->loop->loop_condition, &again))
-            return;
-        e = bpm_run_ei(r, ei);
-        if (n->loop->loop_maximum >= 0 && e->loop_counter >= n->loop->loop_maximum)
-            again = false;
-        if (again) {
-            bpm_run_close_waits_of(r, ei);
-            e->state = BPM_EI_READY;
-            e->phase |= BPM_PHASE_PAST_BEFORE;
-            bpm_run_schedule(r, ei);
-            return;
-        }
-    }
-    if (is_inner(e)) {
-        if (activity && has_compensation_handler(n))
-            record_compensation(r, ei);
-        inner_done(r, ei);
-        return;
-    }
-    if (activity && n->async.after && !(e->phase & BPM_PHASE_PAST_AFTER)) {
-        bpm_run_close_waits_of(r, ei);
-        clear_scope(r, ei);
-        start_job_wait(r, ei, BPM_ASYNC_AFTER);
-        return;
-    }
-    if (!bpm_run_listeners(r, ei, n, "end"))
-        return;
-    if (activity && e->kind != BPM_EI_MI_BODY && has_compensation_handler(n))
-        record_compensation(r, ei);
-    bpm_run_close_waits_of(r, ei);
-    clear_scope(r, ei); /* event-subprocess instances and leftovers of a scope */
-    e = bpm_run_ei(r, ei);
-    if (!e)
-        return;
     e->state = BPM_EI_DONE;
     bpm_run_effect(r, BPM_FX_LEAVE, ei, n);
     const bpm_node_ops *ops = bpm_run_ops(n);
@@ -507,6 +487,104 @@ void bpm_run_complete(bpm_run *r, uint32_t ei)
     uint32_t parent = bpm_inst_ei(r->inst, ei) ? bpm_inst_ei(r->inst, ei)->parent : 0;
     bpm_run_drop_ei(r, ei);
     bpm_run_scope_check(r, parent);
+}
+
+/* The activity has ended (outputs, end listeners): wait for the asyncAfter
+ * continuation, or leave now. Camunda 7 user guide, transactions-in-processes
+ * "Asynchronous Continuations": asyncAfter breaks the flow between the
+ * activity's end listeners and the outgoing flows' take listeners. */
+static void finish(bpm_run *r, uint32_t ei)
+{
+    bpm_ei *e = bpm_run_ei(r, ei);
+    if (bpm_model_is_activity(e->node->kind) && e->node->async.after) {
+        bpm_run_close_waits_of(r, ei);
+        clear_scope(r, ei);
+        start_job_wait(r, ei, BPM_ASYNC_AFTER);
+        return;
+    }
+    leave_now(r, ei);
+}
+
+/* The next iteration of a standard loop is a fresh activity instance: the
+ * locals of the previous one (input mappings) go, loopCounter stays. */
+static void loop_again(bpm_run *r, uint32_t ei)
+{
+    bpm_run_close_waits_of(r, ei);
+    clear_scope(r, ei);
+    bpm_ei *e = bpm_run_ei(r, ei);
+    const char *k;
+    void *tmp;
+    json_t *v;
+    json_t *locals = e->vars ? json_incref(e->vars) : NULL;
+    json_object_foreach_safe(locals, tmp, k, v)
+    {
+        if (strcmp(k, "loopCounter") != 0)
+            bpm_run_set_local(r, ei, k, NULL);
+    }
+    json_decref(locals);
+    e = bpm_run_ei(r, ei);
+    e->state = BPM_EI_READY;
+    e->phase |= BPM_PHASE_PAST_BEFORE;
+    bpm_run_schedule(r, ei);
+}
+
+void bpm_run_complete(bpm_run *r, uint32_t ei)
+{
+    bpm_ei *e = bpm_run_ei(r, ei);
+    if (!e)
+        return;
+    const bpm_node *n = e->node;
+    bool activity = bpm_model_is_activity(n->kind);
+    if (e->phase & BPM_PHASE_PAST_AFTER) {
+        /* the asyncAfter continuation: everything up to the end listeners ran
+         * before the wait; only leaving is left */
+        if (is_inner(e))
+            inner_done(r, ei);
+        else
+            leave_now(r, ei);
+        return;
+    }
+    bool body = e->kind == BPM_EI_MI_BODY;
+    if (activity && !body && !bpm_run_outputs(r, ei))
+        return;
+    e = bpm_run_ei(r, ei);
+    if (is_inner(e)) {
+        if (activity && has_compensation_handler(n))
+            record_compensation(r, ei);
+        if (n->loop->async_after) {
+            /* camunda:asyncAfter on the loop characteristics: per instance */
+            bpm_run_close_waits_of(r, ei);
+            start_job_wait(r, ei, BPM_ASYNC_AFTER);
+            return;
+        }
+        inner_done(r, ei);
+        return;
+    }
+    if (!bpm_run_listeners(r, ei, n, "end"))
+        return;
+    /* BPMN 2.0.2 §10.7.1 / Camunda 7 cancel-and-compensation-events: every
+     * successful completion, each loop iteration included, can be compensated */
+    if (activity && !body && has_compensation_handler(n))
+        record_compensation(r, ei);
+    if (activity && !body && n->loop && n->loop->kind == BPM_LOOP_STANDARD) {
+        /* BPMN 2.0.2 §13.3.6: the inner activity runs while loopCondition
+         * holds, at most loopMaximum times; a pre-tested loop (testBefore)
+         * checks the condition when the next iteration would start */
+        e = bpm_run_ei(r, ei);
+        e->loop_counter++;
+        bpm_run_set_local(r, ei, "loopCounter", json_integer(e->loop_counter));
+        bool again = true;
+        if (!n->loop->test_before && !bpm_run_condition(r, ei, n, &n->loop->loop_condition, &again))
+            return;
+        e = bpm_run_ei(r, ei);
+        if (n->loop->loop_maximum >= 0 && e->loop_counter >= n->loop->loop_maximum)
+            again = false;
+        if (again) {
+            loop_again(r, ei);
+            return;
+        }
+    }
+    finish(r, ei);
 }
 
 void bpm_run_take(bpm_run *r, uint32_t from_ei, const bpm_flow *f)
