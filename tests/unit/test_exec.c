@@ -1,0 +1,300 @@
+/* The step function's contract, tested directly: all-or-nothing incidents,
+ * the move budget, determinism, the JSON form of the state, command errors,
+ * suspend/resume/cancel and modification. BPMN semantics proper are in the
+ * conformance scenarios (tests/conformance). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpmn.h"
+#include "compile.h"
+#include "exec.h"
+#include "scripts.h"
+
+#define HEAD                                                                                              \
+    "<?xml version=\"1.0\"?><bpmn:definitions xmlns:bpmn=\"http://www.omg.org/spec/BPMN/20100524/MODEL\"" \
+    " xmlns:camunda=\"http://camunda.org/schema/1.0/bpmn\" id=\"D\" targetNamespace=\"t\">"              \
+    "<bpmn:process id=\"P\" isExecutable=\"true\">"
+#define TAIL "</bpmn:process></bpmn:definitions>"
+
+typedef struct fixture {
+    bpm_model *m;
+    bpm_scripts *scripts;
+    bpm_evaluator ev;
+    bpm_env env;
+    bpm_arena *arena;
+    bpm_effects fx;
+    bpm_inst *inst;
+} fixture;
+
+static void setup_doc(fixture *f, const char *body)
+{
+    char doc[8192];
+    snprintf(doc, sizeof doc, HEAD "%s" TAIL, body);
+    bpm_diags d;
+    bpm_diags_init(&d);
+    assert_int_equal(bpm_bpmn_read_buffer(doc, strlen(doc), "t.bpmn", NULL, &f->m, &d, NULL), BPM_OK);
+    f->scripts = bpm_scripts_new(NULL, NULL);
+    f->ev = bpm_scripts_evaluator(f->scripts);
+    assert_int_equal(bpm_compile_model(f->m, &f->ev, &d), BPM_OK);
+    bpm_diags_cleanup(&d);
+    f->env = (bpm_env){.now_ms = 1767225600000LL, .eval = &f->ev, .max_moves = 200};
+    f->arena = bpm_arena_new();
+    bpm_effects_init(&f->fx, f->arena);
+    f->inst = bpm_inst_new(&f->m->processes[0], "i1", "bk", "P:1");
+}
+
+static void teardown(fixture *f)
+{
+    bpm_effects_cleanup(&f->fx);
+    bpm_arena_free(f->arena);
+    bpm_inst_free(f->inst);
+    bpm_scripts_free(f->scripts);
+    bpm_model_unref(f->m);
+}
+
+static bpm_rc run(fixture *f, bpm_cmd cmd, bpm_err *err)
+{
+    bpm_effects_cleanup(&f->fx);
+    bpm_arena_reset(f->arena);
+    bpm_effects_init(&f->fx, f->arena);
+    return bpm_exec_step(f->m, &f->inst, &cmd, &f->env, &f->fx, err);
+}
+
+static const bpm_effect *incident(const fixture *f)
+{
+    for (size_t i = 0; i < f->fx.n; i++)
+        if (f->fx.items[i].kind == BPM_FX_INCIDENT)
+            return &f->fx.items[i];
+    return NULL;
+}
+
+static uint32_t wait_at(const fixture *f, const char *element)
+{
+    for (size_t i = 0; i < f->inst->n_waits; i++)
+        if (strcmp(f->inst->waits[i].node->id, element) == 0)
+            return f->inst->waits[i].id;
+    return 0;
+}
+
+static char *state_text(const bpm_inst *inst)
+{
+    json_t *j = bpm_inst_to_json(inst);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return s;
+}
+
+static const char *task_then_script =
+    "<bpmn:startEvent id=\"S\"/><bpmn:sequenceFlow id=\"f1\" sourceRef=\"S\" targetRef=\"T\"/>"
+    "<bpmn:userTask id=\"T\"/><bpmn:sequenceFlow id=\"f2\" sourceRef=\"T\" targetRef=\"X\"/>"
+    "<bpmn:scriptTask id=\"X\" scriptFormat=\"lua\"><bpmn:script>if vars.fail then error('boom') end vars.done = true</bpmn:script></bpmn:scriptTask>"
+    "<bpmn:sequenceFlow id=\"f3\" sourceRef=\"X\" targetRef=\"E\"/><bpmn:endEvent id=\"E\"/>";
+
+/* An incident leaves the instance exactly as it was, and is the only effect. */
+static void test_incident_is_all_or_nothing(void **state)
+{
+    (void)state;
+    fixture f;
+    setup_doc(&f, task_then_script);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    uint32_t w = wait_at(&f, "T");
+    assert_true(w != 0);
+    char *before = state_text(f.inst);
+    json_t *vars = json_pack("{s:b, s:s}", "fail", 1, "note", "set before the failure");
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = w, .vars = vars}, NULL), BPM_OK);
+    json_decref(vars);
+    assert_int_equal(f.fx.n, 1);
+    const bpm_effect *inc = incident(&f);
+    assert_non_null(inc);
+    assert_string_equal(inc->node->id, "X");
+    assert_non_null(strstr(inc->message, "boom"));
+    char *after = state_text(f.inst);
+    assert_string_equal(before, after); /* the variables set by the command are gone too */
+    free(before);
+    free(after);
+    /* and the task can be completed properly afterwards */
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = w}, NULL), BPM_OK);
+    assert_null(incident(&f));
+    assert_int_equal(f.inst->state, BPM_INST_COMPLETED);
+    teardown(&f);
+}
+
+/* A loop without a wait state ends in an incident naming the loop. */
+static void test_move_budget(void **state)
+{
+    (void)state;
+    fixture f;
+    setup_doc(&f, "<bpmn:startEvent id=\"S\"/><bpmn:sequenceFlow id=\"f1\" sourceRef=\"S\" targetRef=\"G\"/>"
+                  "<bpmn:exclusiveGateway id=\"G\"/><bpmn:sequenceFlow id=\"f2\" sourceRef=\"G\" targetRef=\"Spin\"/>"
+                  "<bpmn:scriptTask id=\"Spin\" scriptFormat=\"lua\"><bpmn:script>vars.n = (vars.n or 0) + 1</bpmn:script></bpmn:scriptTask>"
+                  "<bpmn:sequenceFlow id=\"f3\" sourceRef=\"Spin\" targetRef=\"G\"/>");
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    const bpm_effect *inc = incident(&f);
+    assert_non_null(inc);
+    assert_non_null(strstr(inc->message, "without reaching a wait state"));
+    assert_int_equal(f.inst->n_eis, 0); /* the start itself was undone */
+    teardown(&f);
+}
+
+/* Same inputs, same outputs: two runs give identical effects and states. */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    char *states[2];
+    size_t counts[2];
+    for (int k = 0; k < 2; k++) {
+        fixture f;
+        setup_doc(&f, "<bpmn:startEvent id=\"S\"/><bpmn:sequenceFlow id=\"f1\" sourceRef=\"S\" targetRef=\"Fork\"/>"
+                      "<bpmn:parallelGateway id=\"Fork\"/>"
+                      "<bpmn:sequenceFlow id=\"a\" sourceRef=\"Fork\" targetRef=\"A\"/><bpmn:userTask id=\"A\"/>"
+                      "<bpmn:sequenceFlow id=\"b\" sourceRef=\"Fork\" targetRef=\"B\"/><bpmn:userTask id=\"B\"/>"
+                      "<bpmn:sequenceFlow id=\"c\" sourceRef=\"Fork\" targetRef=\"C\"/>"
+                      "<bpmn:intermediateCatchEvent id=\"C\"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>");
+        json_t *vars = json_pack("{s:i, s:[i,i]}", "x", 1, "list", 1, 2);
+        assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START, .vars = vars}, NULL), BPM_OK);
+        json_decref(vars);
+        states[k] = state_text(f.inst);
+        counts[k] = f.fx.n;
+        teardown(&f);
+    }
+    assert_string_equal(states[0], states[1]);
+    assert_int_equal(counts[0], counts[1]);
+    free(states[0]);
+    free(states[1]);
+}
+
+/* The JSON form of the state round-trips at every wait. */
+static void test_state_json_round_trip(void **state)
+{
+    (void)state;
+    fixture f;
+    setup_doc(&f, task_then_script);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START, .vars = NULL}, NULL), BPM_OK);
+    json_t *j = bpm_inst_to_json(f.inst);
+    bpm_inst *back = NULL;
+    bpm_err err = {0};
+    assert_int_equal(bpm_inst_from_json(&f.m->processes[0], j, &back, &err), BPM_OK);
+    char *a = state_text(f.inst), *b = state_text(back);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    /* the restored state runs on: complete the task from it */
+    bpm_inst_free(f.inst);
+    f.inst = back;
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = wait_at(&f, "T")}, NULL), BPM_OK);
+    assert_int_equal(f.inst->state, BPM_INST_COMPLETED);
+    /* bad state is refused with a reason */
+    json_object_set_new(json_array_get(json_object_get(j, "elements"), 1), "node", json_string("Nope"));
+    assert_int_equal(bpm_inst_from_json(&f.m->processes[0], j, &back, &err), BPM_INVALID);
+    assert_non_null(strstr(err.msg, "Nope"));
+    json_decref(j);
+    teardown(&f);
+}
+
+static void test_command_errors(void **state)
+{
+    (void)state;
+    fixture f;
+    setup_doc(&f, task_then_script);
+    bpm_err err = {0};
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = 99}, &err), BPM_NOT_FOUND); /* not started */
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, &err), BPM_CONFLICT);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = 99}, &err), BPM_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "99"));
+    json_t *bad = json_integer(3);
+    uint32_t w = wait_at(&f, "T");
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = w, .vars = bad}, &err), BPM_BAD_REQUEST);
+    json_decref(bad);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_TRIGGER, .wait = w}, &err), BPM_BAD_REQUEST);
+    /* completing twice: one success, then a clear error */
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = w}, NULL), BPM_OK);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = w}, &err), BPM_CONFLICT);
+    teardown(&f);
+}
+
+static void test_suspend_resume_cancel(void **state)
+{
+    (void)state;
+    fixture f;
+    setup_doc(&f, task_then_script);
+    bpm_err err = {0};
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    uint32_t w = wait_at(&f, "T");
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_SUSPEND}, NULL), BPM_OK);
+    assert_true(f.inst->suspended);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = w}, &err), BPM_CONFLICT);
+    assert_non_null(strstr(err.msg, "suspended"));
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_RESUME}, NULL), BPM_OK);
+    assert_false(f.inst->suspended);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_CANCEL}, NULL), BPM_OK);
+    assert_int_equal(f.inst->state, BPM_INST_TERMINATED);
+    assert_int_equal(f.inst->n_waits, 0);
+    bool closed = false, ended = false;
+    for (size_t i = 0; i < f.fx.n; i++) {
+        closed |= f.fx.items[i].kind == BPM_FX_WAIT_CLOSE && f.fx.items[i].wait == w;
+        ended |= f.fx.items[i].kind == BPM_FX_END;
+    }
+    assert_true(closed && ended);
+    teardown(&f);
+}
+
+/* Operators move stuck tokens: cancel at an element, start before/after one. */
+static void test_modify(void **state)
+{
+    (void)state;
+    fixture f;
+    setup_doc(&f, task_then_script);
+    bpm_err err = {0};
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    const bpm_process *p = &f.m->processes[0];
+    /* start a second token before X: it runs the script and ends there */
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY_START_BEFORE, .node = bpm_model_find_node(p, "X")}, NULL),
+                     BPM_OK);
+    assert_int_equal(f.inst->state, BPM_INST_ACTIVE); /* T still waits */
+    assert_true(json_is_true(bpm_exec_get_var(f.inst, bpm_inst_root(f.inst)->id, "done")));
+    /* cancel the token at T: nothing is left, the instance completes */
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY_CANCEL, .node = bpm_model_find_node(p, "T")}, NULL), BPM_OK);
+    assert_int_equal(f.inst->state, BPM_INST_COMPLETED);
+    teardown(&f);
+
+    setup_doc(&f, task_then_script);
+    p = &f.m->processes[0];
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY_CANCEL, .node = bpm_model_find_node(p, "T")}, NULL), BPM_OK);
+    assert_int_equal(f.inst->state, BPM_INST_COMPLETED);
+    teardown(&f);
+
+    setup_doc(&f, task_then_script);
+    p = &f.m->processes[0];
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    /* start after T: the token goes straight to X, T keeps waiting */
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY_START_AFTER, .node = bpm_model_find_node(p, "T")}, NULL),
+                     BPM_OK);
+    assert_non_null(bpm_exec_get_var(f.inst, bpm_inst_root(f.inst)->id, "done"));
+    assert_true(wait_at(&f, "T") != 0);
+    /* a node of another model is refused */
+    bpm_node other = {.id = "Z", .process = NULL};
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY_START_BEFORE, .node = &other}, &err), BPM_BAD_REQUEST);
+    teardown(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_incident_is_all_or_nothing),
+        cmocka_unit_test(test_move_budget),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_state_json_round_trip),
+        cmocka_unit_test(test_command_errors),
+        cmocka_unit_test(test_suspend_resume_cancel),
+        cmocka_unit_test(test_modify),
+    };
+    return cmocka_run_group_tests_name("exec", tests, NULL, NULL);
+}
