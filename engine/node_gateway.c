@@ -45,22 +45,65 @@ static void fire_join(bpm_run *r, const uint32_t *per_flow, size_t n, uint32_t k
     bpm_run_complete(r, keeper);
 }
 
-/* Can a token at `from` (in the same scope as gateway g) still arrive at g?
- * Follows sequence flows, boundary events and links (BPMN 2.0.2 §13.3.3). */
-static bool reaches(bpm_run *r, const bpm_node *from, const bpm_node *g, uint8_t *seen)
+/* Link catch events in the scope of throw event n that its link jumps to. */
+static void link_targets(const bpm_node *n, const bpm_node ***out, size_t *n_out, bpm_arena *a)
 {
-    if (from == g)
-        return true;
-    if (seen[from->index])
-        return false;
+    *n_out = 0;
+    *out = NULL;
+    if (n->kind != BPM_NODE_INTERMEDIATE_THROW)
+        return;
+    const bpm_node *const *nodes = n->parent ? n->parent->children : n->process->top;
+    size_t count = n->parent ? n->parent->n_children : n->process->n_top;
+    for (size_t e = 0; e < n->n_events; e++) {
+        if (n->events[e].kind != BPM_EVENT_LINK)
+            continue;
+        const char *name = n->events[e].link_name ? n->events[e].link_name : "";
+        for (size_t i = 0; i < count; i++) {
+            const bpm_node *c = nodes[i];
+            if (c->kind != BPM_NODE_INTERMEDIATE_CATCH)
+                continue;
+            for (size_t j = 0; j < c->n_events; j++) {
+                const char *cn = c->events[j].link_name ? c->events[j].link_name : "";
+                if (c->events[j].kind == BPM_EVENT_LINK && strcmp(cn, name) == 0) {
+                    if (!*out)
+                        *out = bpm_arena_calloc(a, count, sizeof **out);
+                    (*out)[(*n_out)++] = c;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/* Marks in `hit` the incoming flows of gateway g that a token at `from` (in the
+ * same scope) can reach along sequence flows, boundary events and links,
+ * without passing through g (BPMN 2.0.2 §13.3.3: paths that "do not visit the
+ * Inclusive Gateway"). Paths never leave the scope: tokens of an enclosing
+ * scope are not considered, and a nested subprocess counts as one node. */
+static void reach_incoming(bpm_run *r, const bpm_node *from, const bpm_node *g, uint8_t *seen, uint8_t *hit)
+{
+    if (from == g || seen[from->index])
+        return;
     seen[from->index] = 1;
-    for (size_t i = 0; i < from->n_outgoing; i++)
-        if (from->outgoing[i]->target && reaches(r, from->outgoing[i]->target, g, seen))
-            return true;
+    for (size_t i = 0; i < from->n_outgoing; i++) {
+        const bpm_flow *f = from->outgoing[i];
+        if (!f->target)
+            continue;
+        if (f->target == g) {
+            for (size_t k = 0; k < g->n_incoming; k++)
+                if (g->incoming[k] == f)
+                    hit[k] = 1;
+            continue;
+        }
+        reach_incoming(r, f->target, g, seen, hit);
+    }
     for (size_t i = 0; i < from->n_boundaries; i++)
-        if (reaches(r, from->boundaries[i], g, seen))
-            return true;
-    return false;
+        reach_incoming(r, from->boundaries[i], g, seen, hit);
+    const bpm_node **links;
+    size_t n_links;
+    link_targets(from, &links, &n_links, r->arena);
+    for (size_t i = 0; i < n_links; i++)
+        reach_incoming(r, links[i], g, seen, hit);
 }
 
 /* The ancestor of ei that lives directly in scope (ei itself, or the
@@ -78,23 +121,46 @@ static uint32_t ancestor_in(bpm_run *r, uint32_t ei, uint32_t scope)
     return 0;
 }
 
-static bool inclusive_can_fire(bpm_run *r, uint32_t scope, const bpm_node *g)
+/* BPMN 2.0.2 §13.3.3 (Table 13.3): an inclusive join with at least one token
+ * is activated unless some token elsewhere in its scope has a path to an
+ * incoming flow that has no token and no path to one that has a token. Such a
+ * token may still arrive and must be waited for; a token that can also reach
+ * an occupied flow belongs to a later activation (Camunda issue CAM-9367), and
+ * one that cannot reach the join at all is ignored. per_flow: the JOINING
+ * token on each incoming flow, 0 for an empty flow. */
+static bool inclusive_can_fire(bpm_run *r, uint32_t scope, const bpm_node *g, const uint32_t *per_flow)
 {
-    uint8_t *seen = bpm_arena_calloc(r->arena, r->p->n_nodes ? r->p->n_nodes : 1, 1);
+    size_t n_nodes = r->p->n_nodes ? r->p->n_nodes : 1;
+    uint8_t *seen = bpm_arena_calloc(r->arena, n_nodes, 1);
+    uint8_t *hit = bpm_arena_calloc(r->arena, g->n_incoming ? g->n_incoming : 1, 1);
     for (size_t i = 0; i < r->inst->n_eis; i++) {
         const bpm_ei *e = &r->inst->eis[i];
         if (e->state == BPM_EI_DONE || e->kind == BPM_EI_PROCESS)
             continue;
-        if (e->node == g && e->parent == scope && e->state == BPM_EI_JOINING)
-            continue;
+        if (e->node == g && e->parent == scope) {
+            if (e->state == BPM_EI_JOINING)
+                continue; /* already on an incoming flow */
+            return false; /* about to arrive: let it join this activation */
+        }
         uint32_t a = ancestor_in(r, e->id, scope);
         if (!a)
             continue;
         const bpm_ei *ae = bpm_inst_ei(r->inst, a);
         if (!ae->node || ae->kind == BPM_EI_EVENT_SCOPE)
             continue;
-        memset(seen, 0, r->p->n_nodes);
-        if (reaches(r, ae->node, g, seen))
+        memset(seen, 0, n_nodes);
+        memset(hit, 0, g->n_incoming);
+        reach_incoming(r, ae->node, g, seen, hit);
+        bool to_empty = false, to_occupied = false;
+        for (size_t k = 0; k < g->n_incoming; k++) {
+            if (!hit[k])
+                continue;
+            if (per_flow[k])
+                to_occupied = true;
+            else
+                to_empty = true;
+        }
+        if (to_empty && !to_occupied)
             return false;
     }
     return true;
@@ -116,7 +182,7 @@ static bool try_join(bpm_run *r, uint32_t ei)
         fire = distinct == n->n_incoming;
         break;
     case BPM_NODE_INCLUSIVE_GATEWAY:
-        fire = distinct > 0 && inclusive_can_fire(r, scope, n);
+        fire = distinct > 0 && inclusive_can_fire(r, scope, n, per_flow);
         break;
     case BPM_NODE_COMPLEX_GATEWAY:
         if (n->activation_condition.text) {
