@@ -343,18 +343,20 @@ static void inner_done(bpm_run *r, uint32_t inner)
         json_array_set_new(copy, (size_t)idx, v);
         bpm_run_set_local(r, body, l->output_collection, copy);
     }
-    bpm_effect *fx = bpm_run_effect(r, BPM_FX_LEAVE, inner, n);
-    (void)fx;
-    bpm_run_close_waits_of(r, inner);
-    bpm_run_drop_ei(r, inner);
     bpm_ei *b = bpm_run_ei(r, body);
     b->nr_active--;
     b->nr_completed++;
     bpm_run_set_local(r, body, "nrOfActiveInstances", json_integer(b->nr_active));
     bpm_run_set_local(r, body, "nrOfCompletedInstances", json_integer(b->nr_completed));
+    /* The condition is evaluated on the instance that ended, so it sees that
+     * instance's loopCounter and element variable as well as the body's
+     * counters (Camunda 7 evaluates it on the ended execution). */
     bool done = false;
-    if (l->completion_condition.text && !bpm_run_condition(r, body, n, &l->completion_condition, &done))
+    if (l->completion_condition.text && !bpm_run_condition(r, inner, n, &l->completion_condition, &done))
         return;
+    bpm_run_effect(r, BPM_FX_LEAVE, inner, n);
+    bpm_run_close_waits_of(r, inner);
+    bpm_run_drop_ei(r, inner);
     b = bpm_run_ei(r, body);
     if (done) {
         clear_scope(r, body); /* BPMN 2.0.2 §10.3.8: remaining instances are cancelled */
@@ -547,6 +549,12 @@ void bpm_run_complete(bpm_run *r, uint32_t ei)
     bool body = e->kind == BPM_EI_MI_BODY;
     if (activity && !body && !bpm_run_outputs(r, ei))
         return;
+    if (body && n->loop->output_collection) {
+        /* zeebe outputCollection: built on the body, handed to the parent
+         * scope when the loop is over (Camunda 8 docs, multi-instance) */
+        json_t *coll = e->vars ? json_object_get(e->vars, n->loop->output_collection) : NULL;
+        bpm_run_set_var(r, e->parent, n->loop->output_collection, coll ? json_incref(coll) : json_array());
+    }
     e = bpm_run_ei(r, ei);
     if (is_inner(e)) {
         if (activity && has_compensation_handler(n))
