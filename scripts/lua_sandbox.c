@@ -69,6 +69,7 @@ static bpm_lua_sandbox *SB(lua_State *L)
 /* ---- allocator and panic ----------------------------------------------------- */
 
 static int script_line(lua_State *L, const bpm_lua_sandbox *sb, int level);
+static void arm_abort(lua_State *L);
 
 static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -85,6 +86,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         if (sb->in_run && sb->abort == ABORT_NONE) {
             sb->abort = ABORT_MEMORY;
             sb->abort_line = script_line(sb->L, sb, 0);
+            arm_abort(sb->L); /* lua_sethook is safe anywhere */
         }
         return NULL;
     }
@@ -123,7 +125,28 @@ static int script_line(lua_State *L, const bpm_lua_sandbox *sb, int level)
     return first;
 }
 
-/* ---- budgets ------------------------------------------------------------------ */
+/* ---- budgets ------------------------------------------------------------------
+ * Once a run is aborting (budget, memory cap, bpmn.error) nothing may catch it:
+ * the pcall/xpcall/resume/load wrappers re-raise, refuse to start anything new,
+ * and every thread that runs code fails at its next instruction. */
+
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/* Every instruction of L and of the main thread fails from now on. */
+static void arm_abort(lua_State *L)
+{
+    bpm_lua_sandbox *sb = SB(L);
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    if (L != sb->L)
+        lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, 1);
+}
+
+static int refuse_if_aborting(lua_State *L)
+{
+    if (SB(L)->abort != ABORT_NONE)
+        return luaL_error(L, "script run is being aborted");
+    return 0;
+}
 
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
@@ -132,7 +155,7 @@ static void count_hook(lua_State *L, lua_Debug *ar)
     if (!sb->in_run)
         return;
     if (sb->abort != ABORT_NONE) {
-        lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+        arm_abort(L);
         luaL_error(L, "script run is being aborted");
         return;
     }
@@ -141,8 +164,9 @@ static void count_hook(lua_State *L, lua_Debug *ar)
         return;
     sb->abort = ABORT_INSTRUCTIONS;
     sb->abort_line = script_line(L, sb, 0);
-    /* From now on every instruction fails, so nothing outlives the budget. */
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    arm_abort(L);
+    /* Lua runs code reached from this error (xpcall handlers, __close) with
+     * hooks off: the wrappers below make sure none of it is script code. */
     luaL_error(L, "script exceeded its instruction budget of %llu",
                (unsigned long long)sb->budget);
 }
@@ -190,6 +214,7 @@ static int finish_pcall(lua_State *L, int status, lua_KContext extra)
 
 static int sb_pcall(lua_State *L)
 {
+    refuse_if_aborting(L);
     luaL_checkany(L, 1);
     lua_pushboolean(L, 1);
     lua_insert(L, 1);
@@ -197,10 +222,26 @@ static int sb_pcall(lua_State *L)
     return finish_pcall(L, status, 0);
 }
 
+/* An xpcall message handler, run only when the run is not aborting: after a
+ * budget error Lua calls handlers with hooks disabled. */
+static int guarded_handler(lua_State *L)
+{
+    if (SB(L)->abort != ABORT_NONE)
+        return 1; /* the error object, unchanged */
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static int sb_xpcall(lua_State *L)
 {
+    refuse_if_aborting(L);
     int n = lua_gettop(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_handler, 1);
+    lua_replace(L, 2);
     lua_pushboolean(L, 1);
     lua_pushvalue(L, 1);
     lua_rotate(L, 3, 2); /* handler, true, f, args... */
@@ -212,7 +253,9 @@ static int sb_xpcall(lua_State *L)
 static int sb_load(lua_State *L)
 {
     bpm_lua_sandbox *sb = SB(L);
+    refuse_if_aborting(L);
     int n = lua_gettop(L);
+    lua_settop(L, 4); /* absent arguments become nil */
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
@@ -287,6 +330,7 @@ static int sb_print(lua_State *L)
 
 static int sb_co_create(lua_State *L)
 {
+    refuse_if_aborting(L);
     luaL_checktype(L, 1, LUA_TFUNCTION);
     lua_State *co = lua_newthread(L);
     lua_pushvalue(L, 1);
@@ -295,7 +339,7 @@ static int sb_co_create(lua_State *L)
      * even if the creator's hook was changed by an abort. */
     bpm_lua_sandbox *sb = SB(L);
     if (sb->in_run)
-        lua_sethook(co, count_hook, LUA_MASKCOUNT, sb->abort ? 1 : sb->hook_step);
+        lua_sethook(co, count_hook, LUA_MASKCOUNT, sb->hook_step);
     return 1;
 }
 
@@ -303,6 +347,9 @@ static int sb_co_create(lua_State *L)
  * in the resumer instead of coming back as (false, msg). */
 static int sb_co_call(lua_State *L)
 {
+    /* also keeps coroutine.close from running a dead coroutine's __close
+     * handlers, which Lua would run with that thread's hooks off */
+    refuse_if_aborting(L);
     luaL_checktype(L, 1, LUA_TTHREAD);
     int n = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));

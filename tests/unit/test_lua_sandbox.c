@@ -1,0 +1,427 @@
+/* scripts/lua_sandbox.c: escapes tried and refused, budgets, fresh globals per
+ * run. After every refused script the same evaluator (same lua_State) must
+ * run a normal script correctly. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scripts.h"
+
+/* ---- fixture: one evaluator, a json-object variable store ------------------------ */
+
+typedef struct fx {
+    bpm_scripts *s;
+    bpm_arena *model;
+    bpm_arena *step;
+    json_t *vars_obj;
+    bpm_vars vars;
+} fx;
+
+static json_t *vget(void *ctx, const char *name)
+{
+    return json_object_get(ctx, name);
+}
+
+static bpm_rc vset(void *ctx, const char *name, json_t *v, bpm_err *err)
+{
+    (void)err;
+    json_object_set_new(ctx, name, v);
+    return BPM_OK;
+}
+
+static void veach(void *ctx, void (*fn)(void *, const char *, json_t *), void *arg)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)ctx, k, v) fn(arg, k, v);
+}
+
+static const bpm_vars_ops vars_ops = {.get = vget, .set = vset, .set_local = vset, .each = veach};
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    bpm_err err;
+    f->s = bpm_scripts_new(NULL, &err);
+    if (!f->s)
+        return -1;
+    f->model = bpm_arena_new();
+    f->step = bpm_arena_new();
+    f->vars_obj = json_pack("{s:i,s:s}", "amount", 1500, "name", "ada");
+    f->vars = (bpm_vars){&vars_ops, f->vars_obj};
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    bpm_scripts_free(f->s);
+    bpm_arena_free(f->model);
+    bpm_arena_free(f->step);
+    json_decref(f->vars_obj);
+    free(f);
+    return 0;
+}
+
+/* Compiles and runs text as a script task body. */
+static bpm_rc run_script(fx *f, const char *text, const bpm_eval_call *call,
+                         bpm_eval_result *out, bpm_err *err)
+{
+    bpm_expr e = {.text = text, .dialect = BPM_DIALECT_LUA};
+    const void *h;
+    bpm_err_clear(err);
+    bpm_rc rc = bpm_scripts_compile(f->s, &e, BPM_USE_SCRIPT, f->model, &h, err);
+    if (rc != BPM_OK)
+        return rc;
+    bpm_eval_result r = {0};
+    rc = bpm_scripts_run(f->s, h, call, &f->vars, f->step, &r, err);
+    if (rc == BPM_OK) {
+        if (out)
+            *out = r;
+        else
+            json_decref(r.value);
+    }
+    bpm_arena_reset(f->step);
+    return rc;
+}
+
+/* The evaluator still works: a normal script computes with a variable. */
+static void assert_healthy(fx *f, const char *after)
+{
+    bpm_eval_result r;
+    bpm_err err;
+    bpm_rc rc = run_script(
+        f,
+        "local parts = {} for i = 1, 10 do parts[#parts + 1] = string.upper('x') end\n"
+        "assert(getmetatable('') ~= nil) -- protected, not absent\n"
+        "return table.concat(parts) .. (amount + 1)",
+        NULL, &r, &err);
+    if (rc != BPM_OK)
+        fail_msg("after %s the evaluator failed: %s", after, err.msg);
+    assert_string_equal(json_string_value(r.value), "XXXXXXXXXX1501");
+    json_decref(r.value);
+}
+
+/* ---- escapes ---------------------------------------------------------------------------- */
+
+typedef struct escape_case {
+    const char *name;
+    const char *script;
+    bpm_rc rc;         /* BPM_OK: the script must run and return true */
+    const char *msg;   /* substring of err.msg when rc != BPM_OK */
+    uint64_t max_instructions;
+    size_t max_memory;
+} escape_case;
+
+static const escape_case escapes[] = {
+    /* the outside world */
+    {"io.open", "return io.open('/etc/passwd')", BPM_SCRIPT,
+     "attempt to index a nil value (global 'io') (line 1)", 0, 0},
+    {"os.execute", "os.execute('touch /tmp/pwned')", BPM_SCRIPT,
+     "attempt to call a nil value (field 'execute')", 0, 0},
+    {"os.getenv", "return os.getenv('HOME')", BPM_SCRIPT,
+     "attempt to call a nil value (field 'getenv')", 0, 0},
+    {"os.exit", "os.exit(1)", BPM_SCRIPT, "attempt to call a nil value (field 'exit')", 0, 0},
+    {"os.remove", "os.remove('/tmp/x')", BPM_SCRIPT, "(field 'remove')", 0, 0},
+    {"require", "return require('lfs')", BPM_SCRIPT,
+     "attempt to call a nil value (global 'require')", 0, 0},
+    {"package.loadlib", "return package.loadlib('/lib/libc.so.6', 'system')", BPM_SCRIPT,
+     "(global 'package')", 0, 0},
+    {"dofile", "dofile('/etc/passwd')", BPM_SCRIPT, "(global 'dofile')", 0, 0},
+    {"loadfile", "loadfile('/etc/passwd')", BPM_SCRIPT, "(global 'loadfile')", 0, 0},
+    {"debug.sethook", "debug.sethook()", BPM_SCRIPT, "(global 'debug')", 0, 0},
+    {"debug.getregistry", "return debug.getregistry()", BPM_SCRIPT, "(global 'debug')", 0, 0},
+    {"string.dump", "return string.dump(function() end)", BPM_SCRIPT,
+     "attempt to call a nil value (field 'dump')", 0, 0},
+    {"method dump", "return ('').dump(print)", BPM_SCRIPT, "(field 'dump')", 0, 0},
+    {"load bytecode", "local f, e = load('\\27LuaT\\0\\25\\147\\r\\n\\26\\n') assert(not f) error(e)",
+     BPM_SCRIPT, "attempt to load a binary chunk (mode is 't')", 0, 0},
+    {"load mode b", "local f, e = load('\\27Lua', 'x', 'b') assert(not f) error(e)", BPM_SCRIPT,
+     "binary chunk", 0, 0},
+    {"load reader bytecode",
+     "local parts = {'\\27Lua'} local f, e = load(function() return table.remove(parts) end)\n"
+     "assert(not f) error(e, 0)",
+     BPM_SCRIPT, "binary chunk", 0, 0},
+    {"load sees sandbox", "return load('return os.execute')() == nil and load('return _G')() == _G",
+     BPM_OK, NULL, 0, 0},
+    {"load own env", "local env = {} load('x = 1', 'c', 't', env)() return env.x == 1 and x == nil",
+     BPM_OK, NULL, 0, 0},
+    /* metatables */
+    {"string metatable", "getmetatable('').__index = {}", BPM_SCRIPT,
+     "attempt to index a boolean value", 0, 0},
+    {"string metatable value", "return getmetatable('') == false", BPM_OK, NULL, 0, 0},
+    {"setmetatable string", "setmetatable('', {})", BPM_SCRIPT,
+     "bad argument #1 to 'setmetatable' (table expected, got string)", 0, 0},
+    {"__gc finalizer", "setmetatable({}, {__gc = function() while true do end end})",
+     BPM_SCRIPT, "__gc metamethods are not allowed", 0, 0},
+    {"env metatable", "return getmetatable(_G) == false and getmetatable(_ENV) == false",
+     BPM_OK, NULL, 0, 0},
+    {"change env metatable", "setmetatable(_G, {})", BPM_SCRIPT,
+     "cannot change a protected metatable", 0, 0},
+    /* library tables are read-only, and stay intact */
+    {"replace string.upper", "string.upper = function() return 'pwned' end", BPM_SCRIPT,
+     "attempt to modify a read-only table", 0, 0},
+    {"add to math", "math.evil = 1", BPM_SCRIPT, "read-only", 0, 0},
+    {"rawset string", "rawset(string, 'upper', nil)", BPM_SCRIPT,
+     "attempt to modify a read-only table", 0, 0},
+    {"table.insert into lib", "table.insert(string, 1)", BPM_SCRIPT, "read-only", 0, 0},
+    {"proxy metatable", "return getmetatable(string) == false", BPM_OK, NULL, 0, 0},
+    {"setmetatable proxy", "setmetatable(json, nil)", BPM_SCRIPT, "protected metatable", 0, 0},
+    {"pairs over lib", "local n = 0 for k, v in pairs(string) do n = n + 1 end return n > 10",
+     BPM_OK, NULL, 0, 0},
+    {"pairs gives no real table",
+     "local f, t = pairs(math) return rawequal(t, math) and next(math) == nil", BPM_OK, NULL, 0, 0},
+    {"rawset _G", "rawset(_G, 'print', 1) rawset(_G, 'string', 2) return string == 2", BPM_OK,
+     NULL, 0, 0},
+    {"vars rawset", "rawset(vars, 'x', 1)", BPM_SCRIPT, "table expected, got vars", 0, 0},
+    {"null rawset", "rawset(null, 'x', 1)", BPM_SCRIPT, "table expected, got null", 0, 0},
+    {"json.array on proxy", "json.array(string)", BPM_SCRIPT, "already has a metatable", 0, 0},
+    /* budgets */
+    {"infinite loop", "local x = 0\nwhile true do\n  x = x + 1\nend", BPM_LIMIT,
+     "script exceeded its instruction budget of 10000000 (line 3)", 0, 0},
+    {"small budget", "for i = 1, 1e6 do end", BPM_LIMIT,
+     "script exceeded its instruction budget of 5000", 5000, 0},
+    {"pcall swallows budget", "while true do pcall(function() while true do end end) end",
+     BPM_LIMIT, "instruction budget", 0, 0},
+    {"xpcall swallows budget",
+     "while true do xpcall(function() while true do end end, function(e) return e end) end",
+     BPM_LIMIT, "instruction budget", 0, 0},
+    {"error handler loops", "xpcall(error, function() while true do end end)", BPM_LIMIT,
+     "instruction budget", 0, 0},
+    {"coroutine loop", "local co = coroutine.create(function() while true do end end)\n"
+                       "print(coroutine.resume(co))\nreturn 'survived'",
+     BPM_LIMIT, "instruction budget", 0, 0},
+    {"coroutine.wrap loop",
+     "local f = coroutine.wrap(function() while true do coroutine.yield() end end)\n"
+     "while true do f() end",
+     BPM_LIMIT, "instruction budget", 0, 0},
+    {"coroutine pcall inside",
+     "local co = coroutine.wrap(function() while true do pcall(function() while true do end "
+     "end) end end) co()",
+     BPM_LIMIT, "instruction budget", 0, 0},
+    {"load reader loops", "load(function() while true do end end)", BPM_LIMIT,
+     "instruction budget", 0, 0},
+    {"string.rep growth", "local s = string.rep('x', 1 << 30)", BPM_LIMIT,
+     "script exceeded its memory limit of 33554432 bytes (line 1)", 0, 0},
+    {"concat doubling", "local s = 'x'\nwhile true do\n  s = s .. s\nend", BPM_LIMIT,
+     "memory limit of 4194304 bytes (line 3)", 0, 4 << 20},
+    {"table growth", "local t = {}\nfor i = 1, 1e9 do t[i] = i end", BPM_LIMIT,
+     "memory limit of 4194304 bytes (line 2)", 0, 4 << 20},
+    {"pcall swallows memory", "pcall(string.rep, 'x', 1 << 30) return 'survived'", BPM_LIMIT,
+     "memory limit", 0, 0},
+    {"memory in coroutine",
+     "local co = coroutine.create(function() local t = {} for i = 1, 1e9 do t[i] = {} end end)\n"
+     "coroutine.resume(co) return 'survived'",
+     BPM_LIMIT, "memory limit", 0, 4 << 20},
+    {"deep recursion", "local function f(n) return f(n + 1) + 1 end\nreturn f(1)", BPM_LIMIT,
+     "memory limit of 33554432 bytes (line 1)", 0, 0},
+    {"deep recursion, large cap", "local function f(n) return f(n + 1) + 1 end\nreturn f(1)",
+     BPM_SCRIPT, "stack overflow (line 1)", 0, 128 << 20},
+    {"__close loops", "do local x <close> = setmetatable({}, {__close = function() while true "
+     "do end end}) end", BPM_LIMIT, "instruction budget", 0, 0},
+    {"coroutine.close after abort",
+     "local co = coroutine.create(function()\n"
+     "  local x <close> = setmetatable({}, {__close = function() while true do end end})\n"
+     "  while true do end\nend)\n"
+     "local y <close> = setmetatable({}, {__close = function() coroutine.close(co) end})\n"
+     "coroutine.resume(co)",
+     BPM_LIMIT, "instruction budget", 0, 0},
+    {"handler in coroutine",
+     "coroutine.wrap(function() xpcall(function() while true do end end, function() while "
+     "true do end end) end)()",
+     BPM_LIMIT, "instruction budget", 0, 0},
+    {"deep pcall recursion", "local function f() return pcall(f) end return f()", BPM_OK,
+     NULL, 0, 0},
+    {"collectgarbage", "return collectgarbage('stop') == 0 and collectgarbage('count') == 0",
+     BPM_OK, NULL, 0, 0},
+    /* errors of every type */
+    {"error table", "error({code = 42})", BPM_SCRIPT,
+     "script raised an error object of type table (line 1)", 0, 0},
+    {"error table message", "error({message = 'structured'})", BPM_SCRIPT, "structured", 0, 0},
+    {"error nil", "error()", BPM_SCRIPT, "script raised an error without a message", 0, 0},
+    {"error number", "error(42)", BPM_SCRIPT, "42", 0, 0},
+    {"error boolean", "error(false)", BPM_SCRIPT, "error object of type boolean", 0, 0},
+    {"error function", "error(print)", BPM_SCRIPT, "error object of type function", 0, 0},
+    {"error null", "error(null)", BPM_SCRIPT, "error object of type null", 0, 0},
+    {"error string level 0", "\n\nerror('plain', 0)", BPM_SCRIPT, "plain (line 3)", 0, 0},
+    {"error string", "local x = 1\nerror('boom')", BPM_SCRIPT, "boom (line 2)", 0, 0},
+    {"runtime error", "local t\nreturn t.x", BPM_SCRIPT,
+     "attempt to index a nil value (local 't') (line 2)", 0, 0},
+    /* nothing to print to, no clock */
+    {"print", "print('hello') return true", BPM_OK, NULL, 0, 0},
+    {"no warn", "return warn == nil", BPM_OK, NULL, 0, 0},
+};
+
+static void test_escapes(void **state)
+{
+    fx *f = *state;
+    for (size_t i = 0; i < sizeof escapes / sizeof *escapes; i++) {
+        const escape_case *c = &escapes[i];
+        if (getenv("TRACE_CASES"))
+            fprintf(stderr, "case %s\n", c->name);
+        bpm_eval_call call = {.max_instructions = c->max_instructions,
+                              .max_memory = c->max_memory};
+        bpm_eval_result r;
+        bpm_err err;
+        bpm_rc rc = run_script(f, c->script, &call, &r, &err);
+        if (rc != c->rc)
+            fail_msg("%s: got %s (%s), expected %s", c->name, bpm_err_name(rc),
+                     rc ? err.msg : "ok", bpm_err_name(c->rc));
+        if (rc == BPM_OK) {
+            if (!json_is_true(r.value))
+                fail_msg("%s: script returned %s", c->name,
+                         r.value ? json_dumps(r.value, JSON_ENCODE_ANY) : "nothing");
+            json_decref(r.value);
+        } else if (!strstr(err.msg, c->msg)) {
+            fail_msg("%s: message \"%s\" lacks \"%s\"", c->name, err.msg, c->msg);
+        }
+        assert_healthy(f, c->name);
+    }
+    /* nothing leaked into the libraries */
+    bpm_eval_result r;
+    bpm_err err;
+    assert_int_equal(run_script(f,
+                                "return string.upper('a') == 'A' and math.evil == nil and "
+                                "print ~= 1 and type(string) == 'table'",
+                                NULL, &r, &err),
+                     BPM_OK);
+    assert_true(json_is_true(r.value));
+    json_decref(r.value);
+}
+
+/* The state's memory comes back after limit aborts. */
+static void test_memory_returns(void **state)
+{
+    fx *f = *state;
+    bpm_scripts_stats before, after;
+    assert_healthy(f, "warm up");
+    bpm_scripts_stats_get(f->s, &before);
+    bpm_err err;
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(run_script(f, "local t = {} for i = 1, 1e9 do t[i] = i end", NULL,
+                                    NULL, &err),
+                         BPM_LIMIT);
+    assert_healthy(f, "memory aborts");
+    bpm_scripts_stats_get(f->s, &after);
+    /* a few cached chunks more, not megabytes */
+    assert_true(after.memory_used < before.memory_used + (1 << 20));
+}
+
+/* ---- fresh globals ------------------------------------------------------------------------ */
+
+static void test_fresh_globals(void **state)
+{
+    fx *f = *state;
+    bpm_eval_result r;
+    bpm_err err;
+    assert_int_equal(run_script(f, "leak = 42 _G.leak2 = 43 _ENV.leak3 = 44 rawset(_G, 'leak4', 45)"
+                                   " print = nil string = nil",
+                                NULL, NULL, &err),
+                     BPM_OK);
+    assert_int_equal(run_script(f,
+                                "return leak == nil and leak2 == nil and leak3 == nil and "
+                                "leak4 == nil and print ~= nil and string ~= nil",
+                                NULL, &r, &err),
+                     BPM_OK);
+    assert_true(json_is_true(r.value));
+    json_decref(r.value);
+    /* a failed run leaves nothing either */
+    assert_int_equal(run_script(f, "leak5 = 1 error('x')", NULL, NULL, &err), BPM_SCRIPT);
+    assert_int_equal(run_script(f, "return leak5 == nil", NULL, &r, &err), BPM_OK);
+    assert_true(json_is_true(r.value));
+    json_decref(r.value);
+    /* many globals: the env is replaced, later runs still clean */
+    assert_int_equal(
+        run_script(f, "for i = 1, 1000 do _G['g' .. i] = i end return g500", NULL, &r, &err),
+        BPM_OK);
+    assert_int_equal(json_integer_value(r.value), 500);
+    json_decref(r.value);
+    assert_int_equal(run_script(f, "return g500 == nil and g1 == nil", NULL, &r, &err), BPM_OK);
+    assert_true(json_is_true(r.value));
+    json_decref(r.value);
+    /* `execution` is per run too */
+    bpm_eval_call c1 = {.element_id = "A"}, c2 = {.element_id = "B"};
+    assert_int_equal(run_script(f, "execution.mark = 1 return execution.elementId", &c1, &r, &err),
+                     BPM_OK);
+    assert_string_equal(json_string_value(r.value), "A");
+    json_decref(r.value);
+    assert_int_equal(
+        run_script(f, "return execution.elementId .. tostring(execution.mark)", &c2, &r, &err),
+        BPM_OK);
+    assert_string_equal(json_string_value(r.value), "Bnil");
+    json_decref(r.value);
+}
+
+/* ---- os and determinism ---------------------------------------------------------------------- */
+
+static void test_time_is_the_steps(void **state)
+{
+    fx *f = *state;
+    bpm_eval_call call = {.instance_id = "i-1", .now_ms = 1709280000500}; /* 2024-03-01T08:00:00.5Z */
+    bpm_eval_result r;
+    bpm_err err;
+    assert_int_equal(
+        run_script(f,
+                   "return {os.time(), os.date('%Y-%m-%dT%H:%M:%S'), os.date('!%H'), date.now(),"
+                   " os.time({year = 2024, month = 3, day = 1, hour = 8}),"
+                   " os.time({year = 2024, month = 14, day = 1, hour = 0}), os.date('*t').year,"
+                   " type(os.clock())}",
+                   &call, &r, &err),
+        BPM_OK);
+    json_t *want = json_loads("[1709280000,\"2024-03-01T08:00:00\",\"08\",1709280000500,"
+                              "1709280000,1738368000,2024,\"number\"]",
+                              0, NULL);
+    if (!json_equal(want, r.value))
+        fail_msg("got %s", json_dumps(r.value, 0));
+    json_decref(want);
+    json_decref(r.value);
+}
+
+static void test_random_is_deterministic(void **state)
+{
+    fx *f = *state;
+    const char *text = "return {uuid(), uuid(), math.random(1, 1000000), math.random()}";
+    bpm_eval_call a = {.instance_id = "i-1", .element_id = "T", .now_ms = 1000};
+    bpm_eval_call b = {.instance_id = "i-2", .element_id = "T", .now_ms = 1000};
+    bpm_eval_result r1, r2, r3;
+    bpm_err err;
+    assert_int_equal(run_script(f, text, &a, &r1, &err), BPM_OK);
+    assert_int_equal(run_script(f, text, &a, &r2, &err), BPM_OK);
+    assert_int_equal(run_script(f, text, &b, &r3, &err), BPM_OK);
+    assert_true(json_equal(r1.value, r2.value));   /* replay draws the same */
+    assert_false(json_equal(r1.value, r3.value));  /* another instance does not */
+    const char *u1 = json_string_value(json_array_get(r1.value, 0));
+    const char *u2 = json_string_value(json_array_get(r1.value, 1));
+    assert_int_equal(strlen(u1), 36);
+    assert_true(u1[14] == '4' && strchr("89ab", u1[19]));
+    assert_string_not_equal(u1, u2);
+    /* a variable changes the seed too (two loop iterations in one step) */
+    json_object_set_new(f->vars_obj, "loopCounter", json_integer(2));
+    bpm_eval_result r4;
+    assert_int_equal(run_script(f, text, &a, &r4, &err), BPM_OK);
+    assert_false(json_equal(r1.value, r4.value));
+    json_object_del(f->vars_obj, "loopCounter");
+    json_decref(r1.value);
+    json_decref(r2.value);
+    json_decref(r3.value);
+    json_decref(r4.value);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_escapes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_returns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_globals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_is_the_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_is_deterministic, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
