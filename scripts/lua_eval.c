@@ -5,6 +5,7 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <ctype.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,10 +121,39 @@ static void cache_put(bpm_scripts *s, uint64_t id)
 }
 
 static bpm_rc load_chunk(bpm_scripts *s, const char *text, size_t len, const char *chunkname,
-                         bpm_err *err)
+                         int *err_line, bpm_err *err)
 {
     s->loads++;
-    return bpm_lua_sandbox_load(s->sb, text, len, chunkname, err);
+    return bpm_lua_sandbox_load(s->sb, text, len, chunkname, err_line, err);
+}
+
+/* Whether Lua text reads as statements rather than an expression: it starts
+ * with a statement keyword or assigns (an '=' that is not ==, ~=, <=, >=).
+ * Only decides which of two syntax errors to show, so rough is fine. */
+static bool looks_like_statements(const char *text)
+{
+    static const char *const keywords[] = {"local", "if",     "for",  "while", "return",
+                                           "do",    "repeat", "goto", "function"};
+    const char *p = text;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    for (size_t i = 0; i < sizeof keywords / sizeof *keywords; i++) {
+        size_t n = strlen(keywords[i]);
+        if (strncmp(p, keywords[i], n) == 0 && !(isalnum((unsigned char)p[n]) || p[n] == '_'))
+            return true;
+    }
+    for (; *p; p++)
+        if (*p == '=' && p[1] != '=' && (p == text || !strchr("=~<>", p[-1])))
+            return true;
+    return false;
+}
+
+static int count_lines(const char *text)
+{
+    int n = 1;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
 }
 
 /* ---- compile -------------------------------------------------------------------- */
@@ -191,11 +221,29 @@ bpm_rc bpm_scripts_compile(bpm_scripts *s, const bpm_expr *expr, bpm_eval_use us
             /* An expression if it parses as one; the newline keeps a trailing
              * `-- comment` from eating the parenthesis, and line numbers stay. */
             const char *wrapped = bpm_arena_sprintf(a, "return (%s\n)", expr->text);
-            if (load_chunk(s, wrapped, strlen(wrapped), h.chunkname, NULL) == BPM_OK) {
+            bpm_err expr_err;
+            int expr_line = 0;
+            if (load_chunk(s, wrapped, strlen(wrapped), h.chunkname, &expr_line, &expr_err) ==
+                BPM_OK) {
                 lua_text = wrapped;
                 loaded = true;
                 break;
             }
+            if (load_chunk(s, expr->text, strlen(expr->text), h.chunkname, NULL, err) ==
+                BPM_OK) {
+                lua_text = bpm_arena_strdup(a, expr->text);
+                loaded = true;
+                break;
+            }
+            if (looks_like_statements(expr->text))
+                return BPM_INVALID; /* the chunk's error is in err */
+            int last = count_lines(expr->text);
+            if (expr_line > last) /* the parser hit our closing parenthesis */
+                return bpm_err_set(err, BPM_INVALID, "syntax error: incomplete expression (line %d)",
+                                   last);
+            if (err)
+                *err = expr_err;
+            return BPM_INVALID;
         }
         lua_text = bpm_arena_strdup(a, expr->text);
         break;
@@ -211,7 +259,7 @@ bpm_rc bpm_scripts_compile(bpm_scripts *s, const bpm_expr *expr, bpm_eval_use us
             return rc;
         h.kind = HANDLE_LUA;
         /* A translation that does not parse is our bug; say so plainly. */
-        if (load_chunk(s, lua_text, strlen(lua_text), h.chunkname, err) != BPM_OK) {
+        if (load_chunk(s, lua_text, strlen(lua_text), h.chunkname, NULL, err) != BPM_OK) {
             bpm_err_set(err, BPM_INVALID, "could not compile %s expression \"%.80s\"", kind,
                         expr->text);
             bpm_err_detail(err, "translated to Lua: %.400s", lua_text);
@@ -235,7 +283,7 @@ bpm_rc bpm_scripts_compile(bpm_scripts *s, const bpm_expr *expr, bpm_eval_use us
         h.text = lua_text;
         h.len = strlen(lua_text);
         if (!loaded) {
-            bpm_rc rc = load_chunk(s, h.text, h.len, h.chunkname, err);
+            bpm_rc rc = load_chunk(s, h.text, h.len, h.chunkname, NULL, err);
             if (rc != BPM_OK)
                 return rc;
         }
@@ -286,7 +334,7 @@ bpm_rc bpm_scripts_run(bpm_scripts *s, const void *compiled, const bpm_eval_call
     } else {
         lua_settop(L, top);
         /* compiled by another evaluator (or evicted): parse once here */
-        bpm_rc rc = load_chunk(s, h->text, h->len, h->chunkname, err);
+        bpm_rc rc = load_chunk(s, h->text, h->len, h->chunkname, NULL, err);
         if (rc != BPM_OK)
             return rc;
         cache_put(s, h->id);

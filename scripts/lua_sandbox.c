@@ -1007,7 +1007,7 @@ static const char *strip_position(const char *msg, const char *chunkname, int *l
 }
 
 bpm_rc bpm_lua_sandbox_load(bpm_lua_sandbox *sb, const char *text, size_t len,
-                            const char *chunkname, bpm_err *err)
+                            const char *chunkname, int *err_line, bpm_err *err)
 {
     lua_State *L = sb->L;
     if (luaL_loadbufferx(L, text, len, chunkname, "t") == LUA_OK)
@@ -1015,10 +1015,13 @@ bpm_rc bpm_lua_sandbox_load(bpm_lua_sandbox *sb, const char *text, size_t len,
     const char *msg = lua_tostring(L, -1);
     int line = 0;
     const char *reason = strip_position(msg ? msg : "?", chunkname, &line);
+    const char *prefix = strncmp(reason, "syntax error", 12) == 0 ? "" : "syntax error: ";
     if (line)
-        bpm_err_set(err, BPM_INVALID, "syntax error: %s (line %d)", reason, line);
+        bpm_err_set(err, BPM_INVALID, "%s%s (line %d)", prefix, reason, line);
     else
-        bpm_err_set(err, BPM_INVALID, "syntax error: %s", reason);
+        bpm_err_set(err, BPM_INVALID, "%s%s", prefix, reason);
+    if (err_line)
+        *err_line = line;
     lua_pop(L, 1);
     return BPM_INVALID;
 }

@@ -142,9 +142,10 @@ struct lua_State *bpm_lua_sandbox_state(const bpm_lua_sandbox *sb);
 /* Bytes the state holds. */
 size_t bpm_lua_sandbox_memory(const bpm_lua_sandbox *sb);
 /* Parses text (text chunks only, never bytecode) and pushes the function.
- * BPM_INVALID with "syntax error: <reason> (line N)" otherwise (nothing pushed). */
+ * BPM_INVALID with "syntax error: <reason> (line N)" otherwise (nothing
+ * pushed); *err_line (OUT, may be NULL) is then N, or 0 when unknown. */
 bpm_rc bpm_lua_sandbox_load(bpm_lua_sandbox *sb, const char *text, size_t len,
-                            const char *chunkname, bpm_err *err);
+                            const char *chunkname, int *err_line, bpm_err *err);
 /* Runs the function on top of the stack (consumed) with a fresh environment
  * under the run's budgets. BPM_OK: pushes its first result and fills
  * res->outcome/code/message (res->value untouched). BPM_SCRIPT / BPM_LIMIT:
