@@ -10,6 +10,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"validate", bpm_cli_validate, "validate FILE... [--json]   check BPMN files, gcc-style diagnostics"},
+    {"db", bpm_cli_db, "db migrate|start|stop|status      the database (BPMND_DATABASE_URL or the embedded cluster)"},
     {"test", bpm_cli_test, "test DIAGRAM SCENARIO...    run scenarios in memory (docs/scenarios.md)"},
     {"simulate", bpm_cli_simulate,
      "simulate DIAGRAM [--process ID] [--vars JSON] [--answers FILE] [--json]   run a diagram in memory"},

@@ -6,5 +6,14 @@
 int bpm_cli_validate(int argc, char **argv);
 int bpm_cli_test(int argc, char **argv);
 int bpm_cli_simulate(int argc, char **argv);
+int bpm_cli_db(int argc, char **argv);
+
+#include <stdbool.h>
+
+#include "err.h"
+typedef struct bpm_pg bpm_pg;
+/* Connects to BPMND_DATABASE_URL or the embedded cluster (started when
+ * needed) and applies pending migrations. *out is the caller's to close. */
+bpm_rc bpm_cli_connect(bpm_pg **out, bool quiet, bpm_err *err);
 
 #endif
