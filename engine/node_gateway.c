@@ -2,6 +2,7 @@
  * and complex. Joins park tokens as JOINING element instances of the gateway
  * in their scope; the inclusive join fires once no other token in the scope
  * can still reach it. */
+#include <stdio.h>
 #include <string.h>
 
 #include "exec_int.h"
@@ -123,12 +124,13 @@ static uint32_t ancestor_in(bpm_run *r, uint32_t ei, uint32_t scope)
 
 /* BPMN 2.0.2 §13.3.3 (Table 13.3): an inclusive join with at least one token
  * is activated unless some token elsewhere in its scope has a path to an
- * incoming flow that has no token and no path to one that has a token. Such a
- * token may still arrive and must be waited for; a token that can also reach
- * an occupied flow belongs to a later activation (Camunda issue CAM-9367), and
- * one that cannot reach the join at all is ignored. per_flow: the JOINING
- * token on each incoming flow, 0 for an empty flow. */
-static bool inclusive_can_fire(bpm_run *r, uint32_t scope, const bpm_node *g, const uint32_t *per_flow)
+ * incoming flow that is not occupied and no path to one that is. Such a token
+ * may still arrive and must be waited for; a token that can also reach an
+ * occupied flow belongs to a later activation (Camunda issue CAM-9367), and
+ * one that cannot reach the join at all is ignored. occupied[k]: incoming flow
+ * k has a token (for the complex gateway's reset: or gave one at the start,
+ * §13.3.5). */
+static bool no_token_pending(bpm_run *r, uint32_t scope, const bpm_node *g, const uint8_t *occupied)
 {
     size_t n_nodes = r->p->n_nodes ? r->p->n_nodes : 1;
     uint8_t *seen = bpm_arena_calloc(r->arena, n_nodes, 1);
@@ -155,7 +157,7 @@ static bool inclusive_can_fire(bpm_run *r, uint32_t scope, const bpm_node *g, co
         for (size_t k = 0; k < g->n_incoming; k++) {
             if (!hit[k])
                 continue;
-            if (per_flow[k])
+            if (occupied[k])
                 to_occupied = true;
             else
                 to_empty = true;
@@ -166,7 +168,120 @@ static bool inclusive_can_fire(bpm_run *r, uint32_t scope, const bpm_node *g, co
     return true;
 }
 
-/* Tries to fire a waiting inclusive or complex join; true when it did. */
+/* ---- complex gateway (BPMN 2.0.2 §10.6.5, §13.3.5) -----------------------------
+ * Waiting for start: the activation condition decides, with activationCount
+ * (incoming flows holding a token) visible to it; one token per such flow is
+ * consumed and the outgoing flows are chosen like an inclusive split (no flow
+ * and no default: incident). If some incoming flows gave no token, the
+ * gateway waits for reset: tokens later arriving on those flows are consumed
+ * together once no other token can still reach one of them (inclusive join
+ * rule), the outgoing conditions are evaluated again and this time taking no
+ * flow is allowed. Outgoing conditions see waitingForStart (true, then false).
+ * The reset state is a hidden variable of the gateway's scope, listing the
+ * flows consumed at the start, so it lives and ends with the scope. If none
+ * of the remaining flows can get a token any more, the state is dropped
+ * without producing anything. */
+
+static const char *complex_state_name(bpm_run *r, const bpm_node *n)
+{
+    size_t len = strlen(n->id) + sizeof "__complex:";
+    char *s = bpm_arena_alloc(r->arena, len);
+    snprintf(s, len, "__complex:%s", n->id);
+    return s;
+}
+
+/* The flows consumed at the start (array of flow ids) while waiting for
+ * reset, or NULL while waiting for start. Borrowed. */
+static json_t *complex_state(bpm_run *r, uint32_t scope, const bpm_node *n)
+{
+    bpm_ei *s = bpm_run_ei(r, scope);
+    return s && s->vars ? json_object_get(s->vars, complex_state_name(r, n)) : NULL;
+}
+
+static bool complex_consumed(const json_t *state, const bpm_flow *f)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(state, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), f->id) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void set_gateway_locals(bpm_run *r, uint32_t keeper, size_t distinct, bool waiting_for_start)
+{
+    bpm_run_set_local(r, keeper, "activationCount", json_integer((json_int_t)distinct));
+    bpm_run_set_local(r, keeper, "waitingForStart", json_boolean(waiting_for_start));
+}
+
+static uint32_t oldest(const uint32_t *per_flow, size_t n)
+{
+    uint32_t keeper = 0;
+    for (size_t f = 0; f < n; f++)
+        if (per_flow[f] && (!keeper || per_flow[f] < keeper))
+            keeper = per_flow[f];
+    return keeper;
+}
+
+/* Waiting for reset: consume the late tokens when nothing else can come.
+ * Returns true when it fired (tokens consumed); *cleared when the state was
+ * dropped so that waiting for start applies again. */
+static bool complex_try_reset(bpm_run *r, uint32_t scope, const bpm_node *n, const json_t *state, uint32_t *per_flow,
+                              bool *cleared)
+{
+    *cleared = false;
+    uint8_t *occupied = bpm_arena_calloc(r->arena, n->n_incoming ? n->n_incoming : 1, 1);
+    size_t late = 0;
+    for (size_t k = 0; k < n->n_incoming; k++) {
+        bool consumed = complex_consumed(state, n->incoming[k]);
+        occupied[k] = consumed || per_flow[k];
+        if (consumed)
+            per_flow[k] = 0; /* a token there waits for the next start */
+        else if (per_flow[k])
+            late++;
+    }
+    if (!no_token_pending(r, scope, n, occupied))
+        return false;
+    bpm_run_set_local(r, scope, complex_state_name(r, n), NULL);
+    if (!late) {
+        *cleared = true;
+        return false;
+    }
+    uint32_t keeper = oldest(per_flow, n->n_incoming);
+    set_gateway_locals(r, keeper, late, false);
+    fire_join(r, per_flow, n->n_incoming, keeper);
+    return true;
+}
+
+static bool complex_try_start(bpm_run *r, uint32_t ei, uint32_t scope, const bpm_node *n, const uint32_t *per_flow,
+                              size_t distinct)
+{
+    bool fire = false;
+    if (n->activation_condition.text) {
+        bpm_run_set_local(r, ei, "activationCount", json_integer((json_int_t)distinct));
+        if (!bpm_run_condition(r, ei, n, &n->activation_condition, &fire))
+            return false;
+    } else {
+        fire = distinct == n->n_incoming; /* no condition: wait for all */
+    }
+    if (!fire || !distinct)
+        return false;
+    if (distinct < n->n_incoming) {
+        json_t *consumed = json_array();
+        for (size_t k = 0; k < n->n_incoming; k++)
+            if (per_flow[k])
+                json_array_append_new(consumed, json_string(n->incoming[k]->id));
+        bpm_run_set_local(r, scope, complex_state_name(r, n), consumed);
+    }
+    uint32_t keeper = oldest(per_flow, n->n_incoming);
+    set_gateway_locals(r, keeper, distinct, true);
+    fire_join(r, per_flow, n->n_incoming, keeper);
+    return true;
+}
+
+/* Tries to fire a waiting joining gateway; true when it did. */
 static bool try_join(bpm_run *r, uint32_t ei)
 {
     bpm_ei *e = bpm_run_ei(r, ei);
@@ -176,33 +291,37 @@ static bool try_join(bpm_run *r, uint32_t ei)
     uint32_t *per_flow = n->n_incoming <= 32 ? stack_ids : bpm_arena_calloc(r->arena, n->n_incoming, sizeof *per_flow);
     size_t distinct = 0;
     arrivals(r, scope, n, per_flow, &distinct);
-    bool fire = false;
     switch (n->kind) {
     case BPM_NODE_PARALLEL_GATEWAY:
-        fire = distinct == n->n_incoming;
+        /* BPMN 2.0.2 §13.3.1: a token on every incoming flow; excess tokens
+         * on a flow stay for the next activation */
+        if (distinct != n->n_incoming)
+            return false;
         break;
-    case BPM_NODE_INCLUSIVE_GATEWAY:
-        fire = distinct > 0 && inclusive_can_fire(r, scope, n, per_flow);
-        break;
-    case BPM_NODE_COMPLEX_GATEWAY:
-        if (n->activation_condition.text) {
-            bpm_run_set_local(r, ei, "activationCount", json_integer((json_int_t)distinct));
-            if (!bpm_run_condition(r, ei, n, &n->activation_condition, &fire))
-                return false;
-        } else {
-            fire = distinct == n->n_incoming;
-        }
-        break;
-    default:
+    case BPM_NODE_INCLUSIVE_GATEWAY: {
+        uint8_t *occupied = bpm_arena_calloc(r->arena, n->n_incoming ? n->n_incoming : 1, 1);
+        for (size_t k = 0; k < n->n_incoming; k++)
+            occupied[k] = per_flow[k] != 0;
+        if (!distinct || !no_token_pending(r, scope, n, occupied))
+            return false;
         break;
     }
-    if (!fire)
+    case BPM_NODE_COMPLEX_GATEWAY: {
+        const json_t *state = complex_state(r, scope, n);
+        if (state) {
+            bool cleared = false;
+            if (complex_try_reset(r, scope, n, state, per_flow, &cleared))
+                return true;
+            if (!cleared || r->failed)
+                return false;
+            arrivals(r, scope, n, per_flow, &distinct);
+        }
+        return complex_try_start(r, ei, scope, n, per_flow, distinct);
+    }
+    default:
         return false;
-    uint32_t keeper = 0;
-    for (size_t f = 0; f < n->n_incoming; f++)
-        if (per_flow[f] && (!keeper || per_flow[f] < keeper))
-            keeper = per_flow[f];
-    fire_join(r, per_flow, n->n_incoming, keeper);
+    }
+    fire_join(r, per_flow, n->n_incoming, oldest(per_flow, n->n_incoming));
     return true;
 }
 
@@ -316,9 +435,11 @@ static void gateway_leave(bpm_run *r, uint32_t ei)
                 taken++;
             }
         }
+        /* §13.3.5: at a complex gateway's reset, taking no flow is fine */
+        const json_t *wfs = n->kind == BPM_NODE_COMPLEX_GATEWAY && e->vars ? json_object_get(e->vars, "waitingForStart") : NULL;
         if (!taken && n->default_flow)
             bpm_run_take(r, ei, n->default_flow);
-        else if (!taken && n->n_outgoing)
+        else if (!taken && n->n_outgoing && !json_is_false(wfs))
             bpm_run_fail(r, ei, n, "no condition on the outgoing flows of %s \"%s\" is true and it has no default flow",
                          bpm_model_kind_name(n->kind), n->id);
         return;
