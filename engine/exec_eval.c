@@ -37,8 +37,8 @@ static json_t *literal(const char *t)
     return json_string(t);
 }
 
-static bool run_eval(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr *e, bpm_eval_use use,
-                     bpm_eval_result *res)
+static bool run_eval_vars(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr *e, bpm_eval_use use,
+                          const bpm_vars *over, bpm_eval_result *res)
 {
     memset(res, 0, sizeof *res);
     if (e->dialect == BPM_DIALECT_LITERAL) {
@@ -57,7 +57,7 @@ static bool run_eval(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr 
         return false;
     }
     char storage[BPM_RUN_VARS_STORAGE];
-    bpm_vars vars = bpm_run_vars(r, ei, storage);
+    bpm_vars vars = over ? *over : bpm_run_vars(r, ei, storage);
     bpm_eval_call call = call_of(r, ei, n);
     if (ev->ops->run(ev->self, compiled, &call, &vars, r->arena, res, &err) != BPM_OK) {
         if (use == BPM_USE_SCRIPT)
@@ -66,6 +66,51 @@ static bool run_eval(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr 
             bpm_run_fail(r, ei, n, "expression \"%s\" failed: %s", e->text, err.msg);
         return false;
     }
+    return true;
+}
+
+static bool run_eval(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr *e, bpm_eval_use use,
+                     bpm_eval_result *res)
+{
+    return run_eval_vars(r, ei, n, e, use, NULL, res);
+}
+
+/* Variables of a plain JSON object: a called instance's final variables. */
+static json_t *o_get(void *ctx, const char *name) { return json_object_get(ctx, name); }
+
+static bpm_rc o_set(void *ctx, const char *name, json_t *value, bpm_err *err)
+{
+    (void)err;
+    json_object_set_new(ctx, name, value ? value : json_null());
+    return BPM_OK;
+}
+
+static void o_each(void *ctx, void (*fn)(void *arg, const char *name, json_t *value), void *arg)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)ctx, k, v) fn(arg, k, v);
+}
+
+static const bpm_vars_ops object_vars_ops = {o_get, o_set, o_set, o_each};
+
+bool bpm_run_eval_over(bpm_run *r, uint32_t ei, const bpm_node *n, const json_t *vars, const bpm_expr *e,
+                       json_t **out)
+{
+    json_t *scratch = vars ? json_copy((json_t *)vars) : json_object(); /* writes stay here */
+    bpm_vars over = {&object_vars_ops, scratch};
+    bpm_eval_result res;
+    bool ok = run_eval_vars(r, ei, n, e, BPM_USE_VALUE, &over, &res);
+    json_decref(scratch);
+    if (!ok)
+        return false;
+    if (res.outcome != BPM_EVAL_VALUE) {
+        json_decref(res.value);
+        bpm_run_fail(r, ei, n, "expression \"%s\" raised a BPMN %s, which only scripts may do", e->text,
+                     res.outcome == BPM_EVAL_BPMN_ERROR ? "error" : "escalation");
+        return false;
+    }
+    *out = res.value ? res.value : json_null();
     return true;
 }
 

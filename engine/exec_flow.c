@@ -803,14 +803,24 @@ bool bpm_run_throw_error(bpm_run *r, uint32_t ei, const char *code, const char *
     }
     if (r->inst->parent_instance) {
         /* Uncaught in a called process: it ends, and the error goes on to the
-         * call activity in the caller (the runtime delivers it). */
+         * call activity in the caller (the runtime delivers it). Exactly one
+         * END effect says so: a second, "terminated" one would read as a
+         * normal end to the caller. It carries the final variables, which
+         * the caller's out mappings read (Camunda 7 call-activity "Variable
+         * Output on BPMN Error Event"). */
+        const bpm_ei *root = bpm_inst_root(r->inst);
+        json_t *final = root && root->vars ? json_copy(root->vars) : json_object();
+        r->inst->state = BPM_INST_TERMINATED;
         for (size_t i = r->inst->n_eis; i-- > 0;)
             if (i < r->inst->n_eis && r->inst->eis[i].kind == BPM_EI_PROCESS)
                 bpm_run_terminate(r, r->inst->eis[i].id);
+        for (size_t i = r->inst->n_waits; i-- > 0;)
+            bpm_run_close_wait(r, r->inst->waits[i].id);
         bpm_effect *fx = bpm_run_effect(r, BPM_FX_END, 0, NULL);
         fx->message = "error";
         fx->name = bpm_arena_strdup(r->arena, code);
         fx->key = bpm_arena_strdup(r->arena, message);
+        fx->value = final;
         return true;
     }
     bpm_ei *e = bpm_run_ei(r, ei);

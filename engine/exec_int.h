@@ -126,4 +126,19 @@ bool bpm_run_subscribe(bpm_run *r, uint32_t ei, const bpm_node *n, bool interrup
 /* The element instance that owns the scope ei runs in. */
 uint32_t bpm_run_scope_of(bpm_run *r, uint32_t ei);
 
+
+/* ---- appended: activities and scopes ------------------------------------------ */
+/* Evaluates a value expression e for node n at ei, but against the variables
+ * of the JSON object `vars` (borrowed; a called instance's final variables)
+ * instead of ei's scopes; writes the expression makes are discarded.
+ * *out new reference. false = failed (run failed). */
+bool bpm_run_eval_over(bpm_run *r, uint32_t ei, const bpm_node *n, const json_t *vars, const bpm_expr *e,
+                       json_t **out);
+
+/* A call activity's called instance ended (or ended with a BPMN error that
+ * the caller catches): applies camunda:out / zeebe propagation from the
+ * called instance's final variables `vars` (borrowed) to ei (node_scope.c).
+ * false = the run failed. */
+bool bpm_run_call_outputs(bpm_run *r, uint32_t ei, const json_t *vars);
+
 #endif
