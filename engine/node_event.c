@@ -68,13 +68,20 @@ static void jump_link(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_even
     bpm_run_fail(r, ei, n, "link \"%s\" has no catch event in this scope", name);
 }
 
-static void compensate_from(bpm_run *r, uint32_t ei, const bpm_event_def *ev)
+/* Throws compensation from event ei. BPMN 2.0.2 §10.5.5, §10.5.3:
+ * waitForCompletion (the default) makes the throw event wait until the
+ * handlers it triggered have completed. They run as children of the event's
+ * own instance, so the event completes through bpm_run_scope_check when the
+ * last one does. Returns true when the event must wait for them. */
+static bool compensate_from(bpm_run *r, uint32_t ei, const bpm_event_def *ev)
 {
     uint32_t scope = bpm_run_scope_of(r, ei);
     bpm_ei *s = bpm_run_ei(r, scope);
     /* inside an event subprocess, compensation is for its parent scope */
     uint32_t from = s && s->kind == BPM_EI_EVENT_SCOPE ? s->parent : scope;
-    bpm_run_compensate(r, from, ev->activity, scope);
+    uint32_t into = ev->wait_for_completion ? ei : scope;
+    bpm_run_compensate(r, from, ev->activity, into);
+    return ev->wait_for_completion && !r->failed && bpm_run_count_children(r, ei) > 0;
 }
 
 static void event_enter(bpm_run *r, uint32_t ei)
@@ -85,8 +92,11 @@ static void event_enter(bpm_run *r, uint32_t ei)
     switch (n->kind) {
     case BPM_NODE_START_EVENT:
     case BPM_NODE_BOUNDARY_EVENT:
-        /* the trigger already happened: that is why the token is here */
-        bpm_run_complete(r, ei);
+        /* the trigger already happened: that is why the token is here. A
+         * cancel boundary event may still wait for the compensation
+         * handlers it runs as children (see BPM_EVENT_CANCEL below). */
+        if (bpm_run_count_children(r, ei) == 0)
+            bpm_run_complete(r, ei);
         return;
     case BPM_NODE_END_EVENT:
         if (!ev || ev->kind == BPM_EVENT_NONE) {
@@ -128,11 +138,15 @@ static void event_enter(bpm_run *r, uint32_t ei)
                 bpm_run_fail(r, ei, n, "cancel end event outside a transaction with a cancel boundary event");
                 return;
             }
+            /* Camunda 7 (cancel boundary event): compensation is
+             * synchronous, the boundary leaves the transaction only once
+             * every handler has completed, so the handlers run as children
+             * of the boundary's token and it completes after the last. */
             uint32_t outer = t->parent;
-            bpm_run_compensate(r, tx, NULL, outer);
-            bpm_run_terminate(r, tx);
             uint32_t tok = bpm_run_new_ei(r, outer, cancel, BPM_EI_NODE, NULL);
             bpm_run_ei(r, tok)->phase |= BPM_PHASE_TRIGGERED;
+            bpm_run_compensate(r, tx, NULL, tok);
+            bpm_run_terminate(r, tx);
             bpm_run_schedule(r, tok);
             return;
         }
@@ -146,7 +160,8 @@ static void event_enter(bpm_run *r, uint32_t ei)
             break;
         }
         case BPM_EVENT_COMPENSATE:
-            compensate_from(r, ei, ev);
+            if (compensate_from(r, ei, ev))
+                return; /* completes when its handlers have */
             break;
         default:
             break;
@@ -170,7 +185,8 @@ static void event_enter(bpm_run *r, uint32_t ei)
                 bpm_run_throw_escalation(r, ei, ev->escalation ? ev->escalation->code : NULL);
                 break;
             case BPM_EVENT_COMPENSATE:
-                compensate_from(r, ei, ev);
+                if (compensate_from(r, ei, ev))
+                    return; /* continues when its handlers have completed */
                 break;
             case BPM_EVENT_LINK:
                 jump_link(r, ei, n, ev);
