@@ -220,7 +220,7 @@ static void test_random_diagrams(void **state)
     bpm_evaluator ev = bpm_scripts_evaluator(scripts);
     int ended = 0, waiting = 0, incidents = 0;
     const char *env_n = getenv("BPM_RANDOM_DIAGRAMS");
-    int count = env_n ? atoi(env_n) : 300;
+    int count = env_n ? atoi(env_n) : 3000;
     for (int seed = 1; seed <= count; seed++) {
         char *xml = generate((uint64_t)seed);
         current_xml = xml;
