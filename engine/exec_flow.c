@@ -467,6 +467,39 @@ static void record_compensation(bpm_run *r, uint32_t ei)
     c->vars = e->vars ? json_copy(e->vars) : NULL;
 }
 
+/* An ad-hoc subprocess whose completionCondition held starts nothing more
+ * (kept in the phase bits beside bpm_ei_phase, which stops at 8). */
+#define PHASE_ADHOC_CLOSED 16
+
+static bool adhoc_closed(bpm_run *r, uint32_t scope)
+{
+    bpm_ei *s = bpm_run_ei(r, scope);
+    return s && s->node && s->node->kind == BPM_NODE_ADHOC_SUBPROCESS && (s->phase & PHASE_ADHOC_CLOSED);
+}
+
+/* BPMN 2.0.2 §13.3.5: after each completion of an inner activity of an
+ * ad-hoc subprocess its completionCondition is evaluated; when true the
+ * subprocess executes no further inner activities and completes, at once
+ * when cancelRemainingInstances (the default) cancels the running ones,
+ * else when they have finished. false = the run failed. */
+static bool adhoc_check(bpm_run *r, uint32_t scope)
+{
+    bpm_ei *s = bpm_run_ei(r, scope);
+    if (!s || !s->node || s->node->kind != BPM_NODE_ADHOC_SUBPROCESS || !s->node->adhoc_completion.text ||
+        (s->phase & PHASE_ADHOC_CLOSED))
+        return true;
+    bool done = false;
+    if (!bpm_run_condition(r, scope, s->node, &s->node->adhoc_completion, &done))
+        return false;
+    if (!done)
+        return true;
+    s = bpm_run_ei(r, scope);
+    s->phase |= PHASE_ADHOC_CLOSED;
+    if (s->node->adhoc_cancel_remaining)
+        clear_scope(r, scope);
+    return true;
+}
+
 /* The activity is over: its boundary waits and leftovers go, history records
  * the completion, the family chooses the outgoing flows, the scope is checked. */
 static void leave_now(bpm_run *r, uint32_t ei)
@@ -488,6 +521,8 @@ static void leave_now(bpm_run *r, uint32_t ei)
         return;
     uint32_t parent = bpm_inst_ei(r->inst, ei) ? bpm_inst_ei(r->inst, ei)->parent : 0;
     bpm_run_drop_ei(r, ei);
+    if (bpm_model_is_activity(n->kind) && !adhoc_check(r, parent))
+        return;
     bpm_run_scope_check(r, parent);
 }
 
@@ -615,7 +650,7 @@ void bpm_run_take(bpm_run *r, uint32_t from_ei, const bpm_flow *f)
     }
     bpm_effect *fx = bpm_run_effect(r, BPM_FX_TAKE, from_ei, f->source);
     fx->flow = f;
-    if (!f->target)
+    if (!f->target || adhoc_closed(r, scope))
         return;
     bpm_run_schedule(r, bpm_run_new_ei(r, scope, f->target, BPM_EI_NODE, f));
 }
