@@ -196,11 +196,25 @@ bool bpm_run_script(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr *
         bpm_run_throw_escalation(r, ei, res.code);
         return !r->failed && bpm_run_ei(r, ei) != NULL;
     }
-    if (result_var)
+    if (result_var && bpm_run_results_local(n))
+        bpm_run_set_local(r, ei, result_var, res.value ? res.value : json_null());
+    else if (result_var)
         bpm_run_set_var(r, ei, result_var, res.value ? res.value : json_null());
     else
         json_decref(res.value);
     return !r->failed;
+}
+
+bool bpm_run_results_local(const bpm_node *n)
+{
+    if (!n->io.n_outputs)
+        return false;
+    if ((n->service && n->service->kind == BPM_IMPL_JOB) || (n->user && n->user->zeebe_user_task))
+        return true;
+    for (size_t i = 0; i < n->io.n_outputs; i++)
+        if (n->io.outputs[i].value.dialect == BPM_DIALECT_FEEL)
+            return true; /* zeebe:output mappings are FEEL */
+    return false;
 }
 
 /* ---- parameters ---------------------------------------------------------------- */

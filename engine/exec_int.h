@@ -141,4 +141,10 @@ bool bpm_run_eval_over(bpm_run *r, uint32_t ei, const bpm_node *n, const json_t 
  * false = the run failed. */
 bool bpm_run_call_outputs(bpm_run *r, uint32_t ei, const json_t *vars);
 
+/* Whether the results of element n (a job's or user task's completion
+ * variables, a script's resultVariable) are local to it: Camunda 8 semantics
+ * when it has zeebe output mappings (components/concepts/variables "Output
+ * mappings"); Camunda 7 sets them where visible. */
+bool bpm_run_results_local(const bpm_node *n);
+
 #endif

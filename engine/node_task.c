@@ -254,9 +254,11 @@ static void task_trigger(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *
             else
                 json_decref(v);
         }
-    } else {
-        if (cmd->vars)
-            bpm_run_set_vars(r, ei, cmd->vars, false);
+    } else if (cmd->vars) {
+        /* Camunda 7 sets a completion's variables where they are visible;
+         * Camunda 8 makes a job's or task's result local when the element
+         * has output mappings, and only what they map leaves it. */
+        bpm_run_set_vars(r, ei, cmd->vars, bpm_run_results_local(n));
     }
     if (cmd->local_vars)
         bpm_run_set_vars(r, ei, cmd->local_vars, true);
