@@ -78,7 +78,7 @@ static void link_targets(const bpm_node *n, const bpm_node ***out, size_t *n_out
 
 /* Marks in `hit` the incoming flows of gateway g that a token at `from` (in the
  * same scope) can reach along sequence flows, boundary events and links,
- * without passing through g (BPMN 2.0.2 §13.3.3: paths that "do not visit the
+ * without passing through g (BPMN 2.0.2 §13.4.3: paths that "do not visit the
  * Inclusive Gateway"). Paths never leave the scope: tokens of an enclosing
  * scope are not considered, and a nested subprocess counts as one node. */
 static void reach_incoming(bpm_run *r, const bpm_node *from, const bpm_node *g, uint8_t *seen, uint8_t *hit)
@@ -122,14 +122,14 @@ static uint32_t ancestor_in(bpm_run *r, uint32_t ei, uint32_t scope)
     return 0;
 }
 
-/* BPMN 2.0.2 §13.3.3 (Table 13.3): an inclusive join with at least one token
+/* BPMN 2.0.2 §13.4.3 (Table 13.3): an inclusive join with at least one token
  * is activated unless some token elsewhere in its scope has a path to an
  * incoming flow that is not occupied and no path to one that is. Such a token
  * may still arrive and must be waited for; a token that can also reach an
  * occupied flow belongs to a later activation (Camunda issue CAM-9367), and
  * one that cannot reach the join at all is ignored. occupied[k]: incoming flow
  * k has a token (for the complex gateway's reset: or gave one at the start,
- * §13.3.5). */
+ * §13.4.5). */
 static bool no_token_pending(bpm_run *r, uint32_t scope, const bpm_node *g, const uint8_t *occupied)
 {
     size_t n_nodes = r->p->n_nodes ? r->p->n_nodes : 1;
@@ -168,7 +168,7 @@ static bool no_token_pending(bpm_run *r, uint32_t scope, const bpm_node *g, cons
     return true;
 }
 
-/* ---- complex gateway (BPMN 2.0.2 §10.6.5, §13.3.5) -----------------------------
+/* ---- complex gateway (BPMN 2.0.2 §10.6.5, §13.4.5) -----------------------------
  * Waiting for start: the activation condition decides, with activationCount
  * (incoming flows holding a token) visible to it; one token per such flow is
  * consumed and the outgoing flows are chosen like an inclusive split (no flow
@@ -293,7 +293,7 @@ static bool try_join(bpm_run *r, uint32_t ei)
     arrivals(r, scope, n, per_flow, &distinct);
     switch (n->kind) {
     case BPM_NODE_PARALLEL_GATEWAY:
-        /* BPMN 2.0.2 §13.3.1: a token on every incoming flow; excess tokens
+        /* BPMN 2.0.2 §13.4.1: a token on every incoming flow; excess tokens
          * on a flow stay for the next activation */
         if (distinct != n->n_incoming)
             return false;
@@ -397,7 +397,7 @@ static void gateway_leave(bpm_run *r, uint32_t ei)
     const bpm_node *n = e->node;
     switch (n->kind) {
     case BPM_NODE_EXCLUSIVE_GATEWAY: {
-        /* BPMN 2.0.2 §13.3.2: the first flow, in document order, whose
+        /* BPMN 2.0.2 §13.4.2: the first flow, in document order, whose
          * condition holds; else the default; else the instance is stuck */
         for (size_t i = 0; i < n->n_outgoing; i++) {
             const bpm_flow *f = n->outgoing[i];
@@ -435,7 +435,7 @@ static void gateway_leave(bpm_run *r, uint32_t ei)
                 taken++;
             }
         }
-        /* §13.3.5: at a complex gateway's reset, taking no flow is fine */
+        /* §13.4.5: at a complex gateway's reset, taking no flow is fine */
         const json_t *wfs = n->kind == BPM_NODE_COMPLEX_GATEWAY && e->vars ? json_object_get(e->vars, "waitingForStart") : NULL;
         if (!taken && n->default_flow)
             bpm_run_take(r, ei, n->default_flow);
