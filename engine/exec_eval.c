@@ -295,10 +295,10 @@ bool bpm_run_outputs(bpm_run *r, uint32_t ei)
     return true;
 }
 
-bool bpm_run_listeners(bpm_run *r, uint32_t ei, const bpm_node *n, const char *event)
+static bool run_listeners(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_listener *ls, size_t count,
+                          const char *event)
 {
-    const bpm_listener *ls = n->listeners;
-    for (size_t i = 0; i < n->n_listeners; i++) {
+    for (size_t i = 0; i < count; i++) {
         const bpm_listener *l = &ls[i];
         const char *ev = l->event ? l->event : "start";
         if (strcmp(ev, event) != 0)
@@ -316,6 +316,33 @@ bool bpm_run_listeners(bpm_run *r, uint32_t ei, const bpm_node *n, const char *e
             bpm_run_fail(r, ei, n, "%s listener cannot run: only script and expression listeners are supported", event);
             return false;
         }
+    }
+    return true;
+}
+
+bool bpm_run_listeners(bpm_run *r, uint32_t ei, const bpm_node *n, const char *event)
+{
+    return run_listeners(r, ei, n, n->listeners, n->n_listeners, event);
+}
+
+bool bpm_run_process_listeners(bpm_run *r, uint32_t root, const char *event)
+{
+    return run_listeners(r, root, NULL, r->p->listeners, r->p->n_listeners, event);
+}
+
+bool bpm_run_task_listeners(bpm_run *r, uint32_t ei, const char *event)
+{
+    const bpm_ei *e = bpm_run_ei(r, ei);
+    const bpm_node *n = e ? e->node : NULL;
+    if (!n || !n->user || !n->user->n_task_listeners)
+        return true;
+    /* a task listener has no default event: only those naming it run */
+    for (size_t i = 0; i < n->user->n_task_listeners; i++) {
+        const bpm_listener *l = &n->user->task_listeners[i];
+        if (l->event && strcmp(l->event, event) == 0 && !run_listeners(r, ei, n, l, 1, event))
+            return false;
+        if (!bpm_run_ei(r, ei))
+            return false; /* a BPMN error thrown by the listener took the task away */
     }
     return true;
 }

@@ -132,6 +132,9 @@ void bpm_run_start_scope(bpm_run *r, uint32_t scope, const bpm_node *start)
     const bpm_node *const *nodes;
     size_t n;
     scope_nodes(r, scope, &nodes, &n);
+    bpm_ei *se = bpm_run_ei(r, scope);
+    if (se && se->kind == BPM_EI_PROCESS && !bpm_run_process_listeners(r, scope, "start"))
+        return;
     /* Event subprocesses listen for as long as their scope lives. */
     for (size_t i = 0; i < n; i++) {
         if (nodes[i]->kind != BPM_NODE_EVENT_SUBPROCESS)
@@ -180,6 +183,10 @@ void bpm_run_scope_check(bpm_run *r, uint32_t scope)
     if (bpm_run_count_children(r, scope))
         return;
     if (s->kind == BPM_EI_PROCESS) {
+        /* Camunda 7 delegation-code "Execution Listener": start and end of a
+         * process instance */
+        if (!bpm_run_process_listeners(r, scope, "end"))
+            return;
         bpm_run_close_waits_of(r, scope);
         bpm_run_effect(r, BPM_FX_LEAVE, scope, NULL);
         s->state = BPM_EI_DONE; /* the root stays: it holds the final variables */
@@ -204,6 +211,20 @@ void bpm_run_terminate(bpm_run *r, uint32_t ei)
     bpm_ei *e = bpm_run_ei(r, ei);
     if (!e)
         return;
+    if (e->node && e->node->kind == BPM_NODE_USER_TASK && e->state == BPM_EI_WAITING && e->node->user &&
+        e->node->user->n_task_listeners) {
+        /* Camunda 7 delegation-code: "delete" fires just before a task is
+         * removed by an interrupting boundary event, an interrupting event
+         * subprocess or the instance's deletion */
+        bool has_task = false;
+        for (size_t i = 0; i < r->inst->n_waits; i++)
+            has_task |= r->inst->waits[i].ei == ei && r->inst->waits[i].kind == BPM_WAIT_USER_TASK;
+        if (has_task)
+            bpm_run_task_listeners(r, ei, "delete");
+        e = bpm_run_ei(r, ei);
+        if (!e)
+            return;
+    }
     bpm_run_close_waits_of(r, ei);
     bpm_effect *fx = bpm_run_effect(r, BPM_FX_CANCEL, ei, e->node);
     (void)fx;

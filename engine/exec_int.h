@@ -147,4 +147,12 @@ bool bpm_run_call_outputs(bpm_run *r, uint32_t ei, const json_t *vars);
  * mappings"); Camunda 7 sets them where visible. */
 bool bpm_run_results_local(const bpm_node *n);
 
+/* Runs the process-level execution listeners of `event` ("start", "end") on
+ * the root element instance (exec_eval.c). */
+bool bpm_run_process_listeners(bpm_run *r, uint32_t root, const char *event);
+/* Runs the task listeners of a user task for `event` ("create", "assignment",
+ * "complete", "delete"); false when the run failed or a BPMN error thrown by
+ * a listener removed the task (exec_eval.c). */
+bool bpm_run_task_listeners(bpm_run *r, uint32_t ei, const char *event);
+
 #endif

@@ -166,18 +166,23 @@ static void task_enter(bpm_run *r, uint32_t ei)
         if (bpm_run_ei(r, ei))
             bpm_run_complete(r, ei);
         return;
-    case BPM_NODE_USER_TASK:
+    case BPM_NODE_USER_TASK: {
         if (!open_user_task(r, ei, n))
             return;
-        if (n->user) {
-            for (size_t i = 0; i < n->user->n_task_listeners; i++) {
-                const bpm_listener *l = &n->user->task_listeners[i];
-                if (l->event && strcmp(l->event, "create") == 0 && l->kind == BPM_IMPL_SCRIPT &&
-                    !bpm_run_script(r, ei, n, &l->script, NULL))
-                    return;
-            }
-        }
+        /* Camunda 7 delegation-code "Task Listener Event Lifecycle": create
+         * fires once the task exists with its properties; for a task created
+         * with an assignee, assignment follows create */
+        if (!bpm_run_task_listeners(r, ei, "create"))
+            return;
+        const bpm_wait *w = NULL;
+        for (size_t i = 0; i < r->inst->n_waits; i++)
+            if (r->inst->waits[i].ei == ei && r->inst->waits[i].kind == BPM_WAIT_USER_TASK)
+                w = &r->inst->waits[i];
+        json_t *assignee = w && w->data ? json_object_get(w->data, "assignee") : NULL;
+        if (json_is_string(assignee))
+            bpm_run_task_listeners(r, ei, "assignment");
         return;
+    }
     case BPM_NODE_SERVICE_TASK:
     case BPM_NODE_SEND_TASK:
     case BPM_NODE_BUSINESS_RULE_TASK: {
@@ -262,14 +267,8 @@ static void task_trigger(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *
     }
     if (cmd->local_vars)
         bpm_run_set_vars(r, ei, cmd->local_vars, true);
-    if (n->kind == BPM_NODE_USER_TASK && n->user) {
-        for (size_t i = 0; i < n->user->n_task_listeners; i++) {
-            const bpm_listener *l = &n->user->task_listeners[i];
-            if (l->event && strcmp(l->event, "complete") == 0 && l->kind == BPM_IMPL_SCRIPT &&
-                !bpm_run_script(r, ei, n, &l->script, NULL))
-                return;
-        }
-    }
+    if (n->kind == BPM_NODE_USER_TASK && !bpm_run_task_listeners(r, ei, "complete"))
+        return;
     bpm_run_complete(r, ei);
 }
 
