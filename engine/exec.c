@@ -93,14 +93,34 @@ static void rearm_timer(bpm_run *r, const bpm_wait *old)
     nw->async_point = old->async_point;
 }
 
+/* A non-interrupting conditional event that fired stays subscribed but is
+ * latched: BPMN 2.0.2 §10.5.1 (Conditional: triggered when the condition
+ * becomes true), so it fires again only after the condition was seen false
+ * (settle_conditions clears the latch). Without it the condition, still
+ * true, would fire on every settle of the same step. */
+static void latch_condition(bpm_run *r, uint32_t wid)
+{
+    bpm_wait *w = bpm_inst_wait(r->inst, wid);
+    if (w)
+        w->fired = 1;
+}
+
 static void cmd_trigger(bpm_run *r, uint32_t wid, const bpm_cmd *cmd)
 {
     bpm_wait w = *bpm_inst_wait(r->inst, wid); /* a copy: the array changes below */
     const bpm_node *n = w.node;
     if (n->kind == BPM_NODE_BOUNDARY_EVENT) {
-        bpm_run_close_wait(r, wid);
-        if (!n->interrupting)
-            rearm_timer(r, &w);
+        /* BPMN 2.0.2 §13.5.7, Camunda 7 (MessageBoundaryEventTest
+         * testSingleNonInterruptingBoundaryMessageEvent): a non-interrupting
+         * boundary stays subscribed while its activity runs and may fire
+         * again; a timer is replaced by its next cycle occurrence instead. */
+        if (n->interrupting || w.kind == BPM_WAIT_TIMER) {
+            bpm_run_close_wait(r, wid);
+            if (!n->interrupting)
+                rearm_timer(r, &w);
+        } else if (w.kind == BPM_WAIT_CONDITION) {
+            latch_condition(r, wid);
+        }
         uint32_t scope = bpm_run_scope_of(r, w.ei);
         if (n->interrupting)
             bpm_run_terminate(r, w.ei);
@@ -124,6 +144,8 @@ static void cmd_trigger(bpm_run *r, uint32_t wid, const bpm_cmd *cmd)
         } else if (w.kind == BPM_WAIT_TIMER) {
             bpm_run_close_wait(r, wid);
             rearm_timer(r, &w);
+        } else if (w.kind == BPM_WAIT_CONDITION) {
+            latch_condition(r, wid);
         }
         uint32_t sub = bpm_run_new_ei(r, scope, n->parent, BPM_EI_EVENT_SCOPE, NULL);
         bpm_run_effect(r, BPM_FX_ENTER, sub, n->parent);
@@ -241,11 +263,21 @@ static bool settle_conditions(bpm_run *r)
         if (!ev)
             continue;
         bool hold = false;
+        uint32_t wid = w->id;
         if (!bpm_run_condition(r, w->ei, w->node, &ev->condition, &hold))
             return false;
+        bpm_wait *cur = bpm_inst_wait(r->inst, wid); /* re-read: the array may have moved */
+        if (!cur)
+            continue;
+        if (cur->fired) {
+            /* latched (non-interrupting, already fired): re-armed once false */
+            if (!hold)
+                cur->fired = 0;
+            continue;
+        }
         if (hold) {
-            bpm_cmd c = {.kind = BPM_CMD_TRIGGER, .wait = w->id};
-            cmd_trigger(r, w->id, &c);
+            bpm_cmd c = {.kind = BPM_CMD_TRIGGER, .wait = wid};
+            cmd_trigger(r, wid, &c);
             return true;
         }
     }
