@@ -1,7 +1,9 @@
-/* Gateways (BPMN 2.0.2 §10.6): exclusive, parallel, inclusive, event-based
- * and complex. Joins park tokens as JOINING element instances of the gateway
- * in their scope; the inclusive join fires once no other token in the scope
- * can still reach it. */
+/* Gateways (BPMN 2.0.2 §10.6, §13.4): exclusive, parallel, inclusive,
+ * event-based and complex. Joins park tokens as JOINING element instances of
+ * the gateway in their scope; the inclusive join fires once no token in the
+ * scope can still arrive on an empty incoming flow only (§13.4.3); a complex
+ * gateway waiting for reset keeps that state in a hidden variable of its scope
+ * (§13.4.5). */
 #include <stdio.h>
 #include <string.h>
 
