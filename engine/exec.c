@@ -94,10 +94,11 @@ static void rearm_timer(bpm_run *r, const bpm_wait *old)
 }
 
 /* A non-interrupting conditional event that fired stays subscribed but is
- * latched: BPMN 2.0.2 §10.5.1 (Conditional: triggered when the condition
- * becomes true), so it fires again only after the condition was seen false
- * (settle_conditions clears the latch). Without it the condition, still
- * true, would fire on every settle of the same step. */
+ * latched. BPMN 2.0.2 §10.5.2 (Conditional: its condition "must become false
+ * and then true before the Event can be triggered again"): it fires again
+ * only after settle_conditions saw the condition false and cleared the
+ * latch. Without it a condition that stays true would fire on every settle
+ * of the same step. */
 static void latch_condition(bpm_run *r, uint32_t wid)
 {
     bpm_wait *w = bpm_inst_wait(r->inst, wid);
@@ -110,7 +111,7 @@ static void cmd_trigger(bpm_run *r, uint32_t wid, const bpm_cmd *cmd)
     bpm_wait w = *bpm_inst_wait(r->inst, wid); /* a copy: the array changes below */
     const bpm_node *n = w.node;
     if (n->kind == BPM_NODE_BOUNDARY_EVENT) {
-        /* BPMN 2.0.2 §13.5.7, Camunda 7 (MessageBoundaryEventTest
+        /* BPMN 2.0.2 §13.5.3, Camunda 7 (MessageBoundaryEventTest
          * testSingleNonInterruptingBoundaryMessageEvent): a non-interrupting
          * boundary stays subscribed while its activity runs and may fire
          * again; a timer is replaced by its next cycle occurrence instead. */
