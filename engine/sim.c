@@ -76,7 +76,7 @@ static void trace_add(bpm_sim *s, bpm_effect_kind kind, const char *inst, const 
     }
     bpm_sim_event *e = &s->trace[s->n_trace++];
     e->kind = kind;
-    e->instance = inst;
+    e->instance = inst ? bpm_arena_strdup(s->arena, inst) : NULL; /* outlives the instance version */
     e->element = n ? n->id : NULL;
     e->type = n ? bpm_model_kind_name(n->kind) : "process";
     e->detail = detail ? bpm_arena_strdup(s->arena, detail) : NULL;
