@@ -957,9 +957,18 @@ static const bpm_node *handler_of(const bpm_node *activity)
     return NULL;
 }
 
-void bpm_run_compensate(bpm_run *r, uint32_t scope, const bpm_node *node, uint32_t into)
+static void set_locals(bpm_run *r, uint32_t ei, const json_t *obj)
 {
-    /* BPMN 2.0.2 §10.6.7: handlers run in reverse order of completion */
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) bpm_run_set_local(r, ei, k, json_incref(v));
+}
+
+/* snapshot: the variables of the completed subprocesses being undone, outer
+ * to inner, or NULL. */
+static void compensate(bpm_run *r, uint32_t scope, const bpm_node *node, uint32_t into, const json_t *snapshot)
+{
+    /* BPMN 2.0.2 §13.5.5: handlers run in reverse order of completion */
     for (;;) {
         long best = -1;
         for (size_t i = 0; i < r->inst->n_comps; i++) {
@@ -977,21 +986,32 @@ void bpm_run_compensate(bpm_run *r, uint32_t scope, const bpm_node *node, uint32
         r->inst->n_comps--;
         const bpm_node *h = handler_of(c.node);
         if (!h && bpm_model_is_container(c.node->kind)) {
-            /* a completed subprocess without a handler of its own is undone
-             * by compensating what completed inside it */
+            /* A completed subprocess without a handler of its own is undone
+             * by compensating what completed inside it; those handlers see
+             * the subprocess's variables as they were when it completed
+             * (BPMN 2.0.2 §10.7 "snapshot data"; Camunda 7
+             * cancel-and-compensation-events "Process variables"). */
+            json_t *inner = snapshot ? json_copy((json_t *)snapshot) : json_object();
+            if (c.vars)
+                json_object_update(inner, c.vars);
             json_decref(c.vars);
-            bpm_run_compensate(r, c.ei, NULL, into);
+            compensate(r, c.ei, NULL, into, inner);
+            json_decref(inner);
             continue;
         }
         if (h) {
             uint32_t tok = bpm_run_new_ei(r, into, h, BPM_EI_NODE, NULL);
-            if (c.vars) {
-                bpm_ei *t = bpm_run_ei(r, tok);
-                t->vars = c.vars; /* the handler sees the activity's local variables */
-                c.vars = NULL;
-            }
+            if (snapshot)
+                set_locals(r, tok, snapshot);
+            if (c.vars)
+                set_locals(r, tok, c.vars); /* the handler sees the activity's local variables */
             bpm_run_schedule(r, tok);
         }
         json_decref(c.vars);
     }
+}
+
+void bpm_run_compensate(bpm_run *r, uint32_t scope, const bpm_node *node, uint32_t into)
+{
+    compensate(r, scope, node, into, NULL);
 }
