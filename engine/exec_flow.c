@@ -887,10 +887,11 @@ bool bpm_run_throw_error(bpm_run *r, uint32_t ei, const char *code, const char *
 
 void bpm_run_throw_escalation(bpm_run *r, uint32_t ei, const char *code)
 {
-    uint32_t cur = bpm_run_scope_of(r, ei); /* the thrower itself does not catch */
+    /* Start at the thrower: an activity raising it (a job, a script) is its
+     * own first host, and the event subprocesses of the thrower's own scope
+     * come next; a throw event has no boundary, so it never catches itself. */
+    uint32_t cur = ei;
     bpm_ei *thrower = bpm_run_ei(r, ei);
-    if (thrower && bpm_model_is_activity(thrower->node->kind))
-        cur = ei; /* an activity raising it (a job) is its own first host */
     while (cur) {
         bpm_ei *e = bpm_run_ei(r, cur);
         if (!e)
