@@ -7,6 +7,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,7 @@ static int l_sha256(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
+    bpm_lua_sandbox_charge(L, len / 4 + 1);
     unsigned char d[32];
     bpm_lua_lib_sha256(s, len, d);
     push_digest(L, d, lua_toboolean(L, 2));
@@ -185,6 +187,7 @@ static int l_hmac_sha256(lua_State *L)
     size_t klen, mlen;
     const char *k = luaL_checklstring(L, 1, &klen);
     const char *m = luaL_checklstring(L, 2, &mlen);
+    bpm_lua_sandbox_charge(L, (klen + mlen) / 4 + 1);
     unsigned char d[32];
     bpm_lua_lib_hmac_sha256(k, klen, m, mlen, d);
     push_digest(L, d, lua_toboolean(L, 3));
@@ -199,6 +202,7 @@ static int l_b64encode(lua_State *L)
     size_t len;
     const unsigned char *s = (const unsigned char *)luaL_checklstring(L, 1, &len);
     bool url = lua_toboolean(L, 2);
+    bpm_lua_sandbox_charge(L, len / 8 + 1);
     const char *abc = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
                           : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     luaL_Buffer b;
@@ -247,6 +251,7 @@ static int l_b64decode(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
+    bpm_lua_sandbox_charge(L, len / 8 + 1);
     while (len > 0 && s[len - 1] == '=')
         len--;
     if (len % 4 == 1) {
@@ -565,6 +570,7 @@ static int l_json_encode(lua_State *L)
     h->text = json_dumps(h->json, flags);
     if (!h->text)
         return luaL_error(L, "json.encode: out of memory");
+    bpm_lua_sandbox_charge(L, strlen(h->text) / 8 + 1);
     lua_pushstring(L, h->text);
     holder_release(h); /* now, rather than at the next GC */
     return 1;
@@ -575,6 +581,13 @@ static int l_json_decode(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
+    /* Jansson's tree lives outside the Lua cap, transiently, and takes up to
+     * ~20 times the text (dense arrays of small numbers): bound the text. */
+    size_t left = bpm_lua_sandbox_memory_left(L);
+    if (left != SIZE_MAX && len > left / 8)
+        return luaL_error(L, "json.decode: text of %d bytes is too large for the script's "
+                             "memory limit", (int)(len > INT32_MAX ? INT32_MAX : len));
+    bpm_lua_sandbox_charge(L, len / 8 + 1);
     lua_settop(L, 1);
     holder *h = new_holder(L);
     json_error_t jerr;
@@ -640,6 +653,8 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+static const char *plain_find(lua_State *L, const char *s, size_t ls, const char *p, size_t lp);
+
 /* s:split([sep]) -> array. sep is plain text; without it, runs of whitespace
  * separate and empty items are dropped. */
 static int l_split(lua_State *L)
@@ -667,12 +682,7 @@ static int l_split(lua_State *L)
         return 1;
     }
     for (;;) {
-        const char *hit = NULL;
-        for (const char *q = p; q + slen <= end; q++)
-            if (memcmp(q, sep, slen) == 0) {
-                hit = q;
-                break;
-            }
+        const char *hit = plain_find(L, p, (size_t)(end - p), sep, slen);
         const char *stop = hit ? hit : end;
         lua_pushlstring(L, p, (size_t)(stop - p));
         lua_rawseti(L, -2, ++n);
@@ -712,6 +722,571 @@ static int l_endswith(lua_State *L)
     const char *p = luaL_checklstring(L, 2, &plen);
     lua_pushboolean(L, plen <= len && memcmp(s + len - plen, p, plen) == 0);
     return 1;
+}
+
+/* ---- string patterns with a step budget ---------------------------------------------
+ * Lua's own find/match/gmatch/gsub run in C, where the count hook never fires:
+ * ("a"):rep(3000):find(".-.-.-b") would hold a worker for hours. These are the
+ * same functions with Lua 5.4's pattern syntax, billing every step to the run's
+ * instruction budget (bpm_lua_sandbox_charge). */
+
+enum { PAT_MAX_CAPTURES = 32, PAT_MAX_DEPTH = 200, PAT_CHARGE_EVERY = 256 };
+enum { CAP_UNFINISHED = -1, CAP_POSITION = -2 };
+
+typedef struct matcher {
+    lua_State *L;
+    const char *src, *src_end;
+    const char *pat_end;
+    int depth; /* recursion left */
+    int level; /* captures opened */
+    struct {
+        const char *start;
+        ptrdiff_t len; /* or CAP_UNFINISHED / CAP_POSITION */
+    } cap[PAT_MAX_CAPTURES];
+    unsigned steps; /* not billed yet */
+} matcher;
+
+static void tick(matcher *m, unsigned n)
+{
+    m->steps += n;
+    if (m->steps >= PAT_CHARGE_EVERY) {
+        bpm_lua_sandbox_charge(m->L, m->steps);
+        m->steps = 0;
+    }
+}
+
+static void matcher_reset(matcher *m)
+{
+    m->level = 0;
+    m->depth = PAT_MAX_DEPTH;
+}
+
+static void matcher_done(matcher *m)
+{
+    bpm_lua_sandbox_charge(m->L, m->steps);
+    m->steps = 0;
+}
+
+static bool class_match(int c, int cl)
+{
+    bool r;
+    switch (tolower(cl)) {
+    case 'a': r = isalpha(c); break;
+    case 'c': r = iscntrl(c); break;
+    case 'd': r = isdigit(c); break;
+    case 'g': r = isgraph(c); break;
+    case 'l': r = islower(c); break;
+    case 'p': r = ispunct(c); break;
+    case 's': r = isspace(c); break;
+    case 'u': r = isupper(c); break;
+    case 'w': r = isalnum(c); break;
+    case 'x': r = isxdigit(c); break;
+    case 'z': r = c == 0; break; /* deprecated, still in Lua 5.4 */
+    default: return cl == c; /* %. %% %] ...: the character itself */
+    }
+    return isupper(cl) ? !r : r;
+}
+
+/* p at '[', last at the closing ']' */
+static bool set_match(int c, const char *p, const char *last)
+{
+    bool negate = false;
+    p++;
+    if (*p == '^') {
+        negate = true;
+        p++;
+    }
+    while (p < last) {
+        if (*p == '%' && p + 1 < last) {
+            if (class_match(c, (unsigned char)p[1]))
+                return !negate;
+            p += 2;
+        } else if (p[1] == '-' && p + 2 < last) {
+            if ((unsigned char)p[0] <= c && c <= (unsigned char)p[2])
+                return !negate;
+            p += 3;
+        } else {
+            if ((unsigned char)*p == c)
+                return !negate;
+            p++;
+        }
+    }
+    return negate;
+}
+
+/* End of the single-character class starting at p. */
+static const char *class_end(matcher *m, const char *p)
+{
+    if (*p == '%') {
+        if (++p >= m->pat_end)
+            luaL_error(m->L, "malformed pattern (ends with '%%')");
+        return p + 1;
+    }
+    if (*p == '[') {
+        p++;
+        if (p < m->pat_end && *p == '^')
+            p++;
+        /* the first character is part of the set even when it is ']' */
+        do {
+            if (p >= m->pat_end)
+                luaL_error(m->L, "malformed pattern (missing ']')");
+            if (*p++ == '%' && p < m->pat_end)
+                p++;
+        } while (p >= m->pat_end || *p != ']');
+        return p + 1;
+    }
+    return p + 1;
+}
+
+static bool single_match(matcher *m, const char *s, const char *p, const char *ep)
+{
+    if (s >= m->src_end)
+        return false;
+    int c = (unsigned char)*s;
+    switch (*p) {
+    case '.':
+        return true;
+    case '%':
+        return class_match(c, (unsigned char)p[1]);
+    case '[':
+        return set_match(c, p, ep - 1);
+    default:
+        return (unsigned char)*p == c;
+    }
+}
+
+static const char *do_match(matcher *m, const char *s, const char *p);
+
+static const char *max_expand(matcher *m, const char *s, const char *p, const char *ep)
+{
+    ptrdiff_t i = 0;
+    while (single_match(m, s + i, p, ep)) {
+        i++;
+        tick(m, 1);
+    }
+    for (; i >= 0; i--) { /* longest first */
+        const char *r = do_match(m, s + i, ep + 1);
+        if (r)
+            return r;
+        tick(m, 1);
+    }
+    return NULL;
+}
+
+static const char *min_expand(matcher *m, const char *s, const char *p, const char *ep)
+{
+    for (;;) {
+        const char *r = do_match(m, s, ep + 1);
+        if (r)
+            return r;
+        if (!single_match(m, s, p, ep))
+            return NULL;
+        s++;
+        tick(m, 1);
+    }
+}
+
+static const char *start_capture(matcher *m, const char *s, const char *p, ptrdiff_t what)
+{
+    if (m->level >= PAT_MAX_CAPTURES)
+        luaL_error(m->L, "too many captures");
+    m->cap[m->level].start = s;
+    m->cap[m->level].len = what;
+    m->level++;
+    const char *r = do_match(m, s, p);
+    if (!r)
+        m->level--;
+    return r;
+}
+
+static const char *end_capture(matcher *m, const char *s, const char *p)
+{
+    int l = m->level - 1;
+    while (l >= 0 && m->cap[l].len != CAP_UNFINISHED)
+        l--;
+    if (l < 0)
+        luaL_error(m->L, "invalid pattern capture");
+    m->cap[l].len = s - m->cap[l].start;
+    const char *r = do_match(m, s, p);
+    if (!r)
+        m->cap[l].len = CAP_UNFINISHED;
+    return r;
+}
+
+static const char *match_balance(matcher *m, const char *s, const char *p)
+{
+    if (p + 1 >= m->pat_end)
+        luaL_error(m->L, "malformed pattern (missing arguments to '%%b')");
+    if (s >= m->src_end || *s != p[0])
+        return NULL;
+    int open = 1;
+    while (++s < m->src_end) {
+        tick(m, 1);
+        if (*s == p[1]) {
+            if (--open == 0)
+                return s + 1;
+        } else if (*s == p[0]) {
+            open++;
+        }
+    }
+    return NULL;
+}
+
+static const char *match_backref(matcher *m, const char *s, int digit)
+{
+    int l = digit - '1';
+    if (l < 0 || l >= m->level || m->cap[l].len == CAP_UNFINISHED)
+        luaL_error(m->L, "invalid capture index %%%d", l + 1);
+    size_t len = (size_t)m->cap[l].len;
+    tick(m, (unsigned)(len / 16) + 1);
+    if ((size_t)(m->src_end - s) >= len && memcmp(m->cap[l].start, s, len) == 0)
+        return s + len;
+    return NULL;
+}
+
+/* End of the match of pattern p at s, or NULL. */
+static const char *do_match(matcher *m, const char *s, const char *p)
+{
+    if (m->depth-- == 0)
+        luaL_error(m->L, "pattern too complex");
+    while (p < m->pat_end) {
+        tick(m, 1);
+        if (*p == '(') {
+            if (p + 1 < m->pat_end && p[1] == ')')
+                s = start_capture(m, s, p + 2, CAP_POSITION);
+            else
+                s = start_capture(m, s, p + 1, CAP_UNFINISHED);
+            goto done;
+        }
+        if (*p == ')') {
+            s = end_capture(m, s, p + 1);
+            goto done;
+        }
+        if (*p == '$' && p + 1 == m->pat_end) {
+            if (s != m->src_end)
+                s = NULL;
+            goto done;
+        }
+        if (*p == '%' && p + 1 < m->pat_end) {
+            if (p[1] == 'b') {
+                s = match_balance(m, s, p + 2);
+                if (!s)
+                    goto done;
+                p += 4;
+                continue;
+            }
+            if (p[1] == 'f') {
+                p += 2;
+                if (p >= m->pat_end || *p != '[')
+                    luaL_error(m->L, "missing '[' after '%%f' in pattern");
+                const char *ep = class_end(m, p);
+                int prev = s == m->src ? 0 : (unsigned char)s[-1];
+                int cur = s < m->src_end ? (unsigned char)*s : 0;
+                if (set_match(prev, p, ep - 1) || !set_match(cur, p, ep - 1)) {
+                    s = NULL;
+                    goto done;
+                }
+                p = ep;
+                continue;
+            }
+            if (isdigit((unsigned char)p[1])) {
+                s = match_backref(m, s, (unsigned char)p[1]);
+                if (!s)
+                    goto done;
+                p += 2;
+                continue;
+            }
+        }
+        const char *ep = class_end(m, p);
+        char q = ep < m->pat_end ? *ep : '\0';
+        if (q == '?') {
+            if (single_match(m, s, p, ep)) {
+                const char *r = do_match(m, s + 1, ep + 1);
+                if (r) {
+                    s = r;
+                    goto done;
+                }
+            }
+            p = ep + 1;
+            continue;
+        }
+        if (q == '+') {
+            s = single_match(m, s, p, ep) ? max_expand(m, s + 1, p, ep) : NULL;
+            goto done;
+        }
+        if (q == '*') {
+            s = max_expand(m, s, p, ep);
+            goto done;
+        }
+        if (q == '-') {
+            s = min_expand(m, s, p, ep);
+            goto done;
+        }
+        if (!single_match(m, s, p, ep)) {
+            s = NULL;
+            goto done;
+        }
+        s++;
+        p = ep;
+    }
+done:
+    m->depth++;
+    return s;
+}
+
+static void push_capture(matcher *m, int i, const char *s, const char *e)
+{
+    if (i >= m->level) {
+        if (i != 0)
+            luaL_error(m->L, "invalid capture index %%%d", i + 1);
+        lua_pushlstring(m->L, s, (size_t)(e - s)); /* the whole match */
+        return;
+    }
+    ptrdiff_t len = m->cap[i].len;
+    if (len == CAP_UNFINISHED)
+        luaL_error(m->L, "unfinished capture");
+    if (len == CAP_POSITION)
+        lua_pushinteger(m->L, (lua_Integer)(m->cap[i].start - m->src) + 1);
+    else
+        lua_pushlstring(m->L, m->cap[i].start, (size_t)len);
+}
+
+/* Pushes the captures (the whole match when there are none and s is set). */
+static int push_captures(matcher *m, const char *s, const char *e)
+{
+    int n = m->level == 0 && s ? 1 : m->level;
+    luaL_checkstack(m->L, n, "too many captures");
+    for (int i = 0; i < n; i++)
+        push_capture(m, i, s, e);
+    return n;
+}
+
+static bool has_specials(const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (strchr("^$*+?.([%-", p[i]) && p[i] != '\0')
+            return true;
+    return false;
+}
+
+/* Plain search, billed per byte compared (a naive search can be n*m). */
+static const char *plain_find(lua_State *L, const char *s, size_t ls, const char *p, size_t lp)
+{
+    if (lp == 0)
+        return s;
+    if (lp > ls)
+        return NULL;
+    const char *end = s + ls - lp + 1;
+    uint64_t bill = 0;
+    for (const char *q = s; q < end;) {
+        const char *hit = memchr(q, *p, (size_t)(end - q));
+        if (!hit)
+            break;
+        bill += (uint64_t)(hit - q) / 64 + lp / 16 + 1;
+        if (bill >= PAT_CHARGE_EVERY) {
+            bpm_lua_sandbox_charge(L, bill);
+            bill = 0;
+        }
+        if (memcmp(hit + 1, p + 1, lp - 1) == 0) {
+            bpm_lua_sandbox_charge(L, bill);
+            return hit;
+        }
+        q = hit + 1;
+    }
+    bpm_lua_sandbox_charge(L, bill);
+    return NULL;
+}
+
+/* Lua 5.4's reading of an init position: negative counts from the end. */
+static size_t start_index(lua_Integer pos, size_t len)
+{
+    if (pos > 0)
+        return (size_t)pos - 1;
+    if (pos == 0 || pos < -(lua_Integer)len)
+        return 0;
+    return len + (size_t)pos;
+}
+
+static int find_or_match(lua_State *L, bool find)
+{
+    size_t ls, lp;
+    const char *s = luaL_checklstring(L, 1, &ls);
+    const char *p = luaL_checklstring(L, 2, &lp);
+    size_t init = start_index(luaL_optinteger(L, 3, 1), ls);
+    if (init > ls) {
+        luaL_pushfail(L);
+        return 1;
+    }
+    if (find && (lua_toboolean(L, 4) || !has_specials(p, lp))) {
+        const char *hit = plain_find(L, s + init, ls - init, p, lp);
+        if (!hit) {
+            luaL_pushfail(L);
+            return 1;
+        }
+        lua_pushinteger(L, (lua_Integer)(hit - s) + 1);
+        lua_pushinteger(L, (lua_Integer)(hit - s) + (lua_Integer)lp);
+        return 2;
+    }
+    matcher m = {.L = L, .src = s, .src_end = s + ls, .pat_end = p + lp};
+    bool anchor = lp > 0 && *p == '^';
+    if (anchor)
+        p++;
+    const char *s1 = s + init;
+    do {
+        matcher_reset(&m);
+        const char *e = do_match(&m, s1, p);
+        if (e) {
+            matcher_done(&m);
+            if (!find)
+                return push_captures(&m, s1, e);
+            lua_pushinteger(L, (lua_Integer)(s1 - s) + 1);
+            lua_pushinteger(L, (lua_Integer)(e - s));
+            return push_captures(&m, NULL, NULL) + 2;
+        }
+    } while (s1++ < m.src_end && !anchor);
+    matcher_done(&m);
+    luaL_pushfail(L);
+    return 1;
+}
+
+static int l_find(lua_State *L)
+{
+    return find_or_match(L, true);
+}
+
+static int l_match(lua_State *L)
+{
+    return find_or_match(L, false);
+}
+
+/* gmatch state: offsets into the subject (upvalue 1), pattern upvalue 2. */
+typedef struct gmatch_state {
+    size_t pos;
+    size_t last_end; /* end of the last match, or SIZE_MAX */
+} gmatch_state;
+
+static int gmatch_next(lua_State *L)
+{
+    size_t ls, lp;
+    const char *s = lua_tolstring(L, lua_upvalueindex(1), &ls);
+    const char *p = lua_tolstring(L, lua_upvalueindex(2), &lp);
+    gmatch_state *g = lua_touserdata(L, lua_upvalueindex(3));
+    matcher m = {.L = L, .src = s, .src_end = s + ls, .pat_end = p + lp};
+    for (const char *src = s + g->pos; src <= m.src_end; src++) {
+        matcher_reset(&m);
+        const char *e = do_match(&m, src, p);
+        if (e && (size_t)(e - s) != g->last_end) {
+            g->pos = g->last_end = (size_t)(e - s);
+            matcher_done(&m);
+            return push_captures(&m, src, e);
+        }
+    }
+    matcher_done(&m);
+    g->pos = ls + 1;
+    return 0;
+}
+
+static int l_gmatch(lua_State *L)
+{
+    size_t ls;
+    luaL_checklstring(L, 1, &ls);
+    luaL_checkstring(L, 2);
+    size_t init = start_index(luaL_optinteger(L, 3, 1), ls);
+    lua_settop(L, 2);
+    gmatch_state *g = lua_newuserdatauv(L, sizeof *g, 0);
+    g->pos = init > ls ? ls + 1 : init;
+    g->last_end = SIZE_MAX;
+    lua_pushcclosure(L, gmatch_next, 3);
+    return 1;
+}
+
+static void add_replacement(matcher *m, luaL_Buffer *b, const char *s, const char *e, int how)
+{
+    lua_State *L = m->L;
+    if (how == LUA_TSTRING || how == LUA_TNUMBER) {
+        size_t lr;
+        const char *r = lua_tolstring(L, 3, &lr);
+        for (size_t i = 0; i < lr; i++) {
+            if (r[i] != '%') {
+                luaL_addchar(b, r[i]);
+                continue;
+            }
+            i++;
+            if (i < lr && r[i] == '%') {
+                luaL_addchar(b, '%');
+            } else if (i < lr && isdigit((unsigned char)r[i])) {
+                if (r[i] == '0')
+                    luaL_addlstring(b, s, (size_t)(e - s));
+                else {
+                    push_capture(m, r[i] - '1', s, e);
+                    luaL_tolstring(L, -1, NULL);
+                    lua_remove(L, -2);
+                    luaL_addvalue(b);
+                }
+            } else {
+                luaL_error(L, "invalid use of '%%' in replacement string");
+            }
+        }
+        tick(m, (unsigned)(lr / 16) + 1);
+        return;
+    }
+    if (how == LUA_TFUNCTION) {
+        lua_pushvalue(L, 3);
+        int n = push_captures(m, s, e);
+        lua_call(L, n, 1);
+    } else { /* table */
+        push_capture(m, 0, s, e);
+        lua_gettable(L, 3);
+    }
+    if (!lua_toboolean(L, -1)) { /* nil or false: keep the original */
+        lua_pop(L, 1);
+        luaL_addlstring(b, s, (size_t)(e - s));
+    } else if (!lua_isstring(L, -1)) {
+        luaL_error(L, "invalid replacement value (a %s)", luaL_typename(L, -1));
+    } else {
+        luaL_addvalue(b);
+    }
+}
+
+static int l_gsub(lua_State *L)
+{
+    size_t ls, lp;
+    const char *s = luaL_checklstring(L, 1, &ls);
+    const char *p = luaL_checklstring(L, 2, &lp);
+    int how = lua_type(L, 3);
+    luaL_argexpected(L,
+                     how == LUA_TNUMBER || how == LUA_TSTRING || how == LUA_TFUNCTION ||
+                         how == LUA_TTABLE,
+                     3, "string/function/table");
+    lua_Integer max_n = luaL_optinteger(L, 4, (lua_Integer)ls + 1);
+    matcher m = {.L = L, .src = s, .src_end = s + ls, .pat_end = p + lp};
+    bool anchor = lp > 0 && *p == '^';
+    if (anchor)
+        p++;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    const char *src = s, *last = NULL;
+    lua_Integer n = 0;
+    while (n < max_n) {
+        matcher_reset(&m);
+        const char *e = do_match(&m, src, p);
+        if (e && e != last) {
+            n++;
+            add_replacement(&m, &b, src, e, how);
+            src = last = e;
+        } else if (src < m.src_end) {
+            luaL_addchar(&b, *src++);
+        } else {
+            break;
+        }
+        if (anchor)
+            break;
+    }
+    matcher_done(&m);
+    luaL_addlstring(&b, src, (size_t)(m.src_end - src));
+    luaL_pushresult(&b);
+    lua_pushinteger(L, n);
+    return 2;
 }
 
 /* ---- opening --------------------------------------------------------------------- */
@@ -784,6 +1359,11 @@ void bpm_lua_lib_open(lua_State *L, int env)
     };
     lua_getfield(L, env, "string");
     luaL_setfuncs(L, str_fns, 0);
+    static const luaL_Reg pattern_fns[] = {
+        {"find", l_find}, {"match", l_match}, {"gmatch", l_gmatch}, {"gsub", l_gsub},
+        {NULL, NULL},
+    };
+    luaL_setfuncs(L, pattern_fns, 0);
     lua_pop(L, 1);
 
     lua_getfield(L, env, "math");

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(__has_include)
 #if __has_include("dialect.h")
@@ -36,6 +37,7 @@ struct bpm_lua_sandbox {
     size_t mem_limit; /* SIZE_MAX outside runs */
     uint64_t default_instructions;
     size_t default_memory;
+    int64_t wall_ms;
     int env_ref;      /* the per-run _ENV, cleared after each run */
     int varcache_ref; /* name -> table value read or set in this run */
     int frozen_ref;   /* set of read-only proxies (rawset refuses them) */
@@ -46,6 +48,8 @@ struct bpm_lua_sandbox {
     uint64_t budget;
     uint64_t instructions;
     int hook_step;
+    int64_t started_ms; /* monotonic; 0 until the first hook call */
+    bool timed_out;
     size_t mem_cap;
     abort_kind abort;
     int abort_line;
@@ -94,6 +98,15 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (!p)
         return nsize <= old ? ptr : NULL; /* Lua assumes shrinking never fails */
     sb->mem_used = sb->mem_used - old + nsize;
+    if (sb->in_run && nsize > old) {
+        /* Bill the bytes: s = big .. "x" is one instruction but O(n) work. */
+        sb->instructions += (nsize - old) >> 6;
+        if (sb->instructions >= sb->budget && sb->abort == ABORT_NONE) {
+            sb->abort = ABORT_INSTRUCTIONS;
+            sb->abort_line = script_line(sb->L, sb, 0);
+            arm_abort(sb->L); /* fails at the next instruction */
+        }
+    }
     return p;
 }
 
@@ -132,6 +145,14 @@ static int script_line(lua_State *L, const bpm_lua_sandbox *sb, int level)
 
 static void count_hook(lua_State *L, lua_Debug *ar);
 
+/* The wall-clock backstop only: budgets never depend on it. */
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Every instruction of L and of the main thread fails from now on. */
 static void arm_abort(lua_State *L)
 {
@@ -160,7 +181,12 @@ static void count_hook(lua_State *L, lua_Debug *ar)
         return;
     }
     sb->instructions += (uint64_t)sb->hook_step;
-    if (sb->instructions < sb->budget)
+    int64_t now = monotonic_ms();
+    if (sb->started_ms == 0)
+        sb->started_ms = now; /* short runs never read the clock */
+    else if (now - sb->started_ms > sb->wall_ms)
+        sb->timed_out = true;
+    if (sb->instructions < sb->budget && !sb->timed_out)
         return;
     sb->abort = ABORT_INSTRUCTIONS;
     sb->abort_line = script_line(L, sb, 0);
@@ -782,6 +808,30 @@ uint64_t bpm_lua_sandbox_random(lua_State *L)
     return result;
 }
 
+void bpm_lua_sandbox_charge(lua_State *L, uint64_t units)
+{
+    bpm_lua_sandbox *sb = SB(L);
+    if (!sb->in_run)
+        return;
+    refuse_if_aborting(L);
+    sb->instructions += units;
+    if (sb->instructions < sb->budget)
+        return;
+    sb->abort = ABORT_INSTRUCTIONS;
+    sb->abort_line = script_line(L, sb, 0);
+    arm_abort(L);
+    luaL_error(L, "script exceeded its instruction budget of %llu",
+               (unsigned long long)sb->budget);
+}
+
+size_t bpm_lua_sandbox_memory_left(lua_State *L)
+{
+    bpm_lua_sandbox *sb = SB(L);
+    if (!sb->in_run || sb->mem_limit == SIZE_MAX)
+        return SIZE_MAX;
+    return sb->mem_used < sb->mem_limit ? sb->mem_limit - sb->mem_used : 0;
+}
+
 int64_t bpm_lua_sandbox_now(lua_State *L)
 {
     bpm_lua_sandbox *sb = SB(L);
@@ -944,6 +994,7 @@ bpm_lua_sandbox *bpm_lua_sandbox_new(const bpm_scripts_config *cfg, bpm_err *err
                                    ? cfg->max_instructions
                                    : BPM_SCRIPTS_DEFAULT_INSTRUCTIONS;
     sb->default_memory = cfg && cfg->max_memory ? cfg->max_memory : BPM_SCRIPTS_DEFAULT_MEMORY;
+    sb->wall_ms = cfg && cfg->max_wall_ms ? cfg->max_wall_ms : BPM_SCRIPTS_DEFAULT_WALL_MS;
     lua_State *L = lua_newstate(sb_alloc, sb);
     if (!L) {
         free(sb);
@@ -954,7 +1005,9 @@ bpm_lua_sandbox *bpm_lua_sandbox_new(const bpm_scripts_config *cfg, bpm_err *err
     *(bpm_lua_sandbox **)lua_getextraspace(L) = sb;
     lua_atpanic(L, sb_panic);
     lua_setwarnf(L, NULL, NULL);
-    lua_gc(L, LUA_GCGEN, 0, 0); /* runs make short-lived garbage */
+    /* incremental: measured faster than generational here, where every run
+     * writes into long-lived tables (the run env, the cached closure) */
+    lua_gc(L, LUA_GCINC, 0, 0, 0);
     lua_pushcfunction(L, setup);
     lua_pushlightuserdata(L, sb);
     if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
@@ -1078,6 +1131,8 @@ bpm_rc bpm_lua_sandbox_run(bpm_lua_sandbox *sb, const bpm_lua_run *run,
     sb->traceback[0] = '\0';
     sb->seeded = false;
     sb->instructions = 0;
+    sb->started_ms = 0;
+    sb->timed_out = false;
     sb->budget = call && call->max_instructions ? call->max_instructions
                                                 : sb->default_instructions;
     sb->hook_step = sb->budget < HOOK_STEP ? (int)sb->budget : HOOK_STEP;
@@ -1109,7 +1164,10 @@ bpm_rc bpm_lua_sandbox_run(bpm_lua_sandbox *sb, const bpm_lua_run *run,
     if (sb->abort == ABORT_INSTRUCTIONS || sb->abort == ABORT_MEMORY) {
         int line = sb->abort_line ? sb->abort_line : sb->err_line;
         char what[96];
-        if (sb->abort == ABORT_INSTRUCTIONS)
+        if (sb->abort == ABORT_INSTRUCTIONS && sb->timed_out)
+            snprintf(what, sizeof what, "script exceeded its time limit of %lld ms",
+                     (long long)sb->wall_ms);
+        else if (sb->abort == ABORT_INSTRUCTIONS)
             snprintf(what, sizeof what, "script exceeded its instruction budget of %llu",
                      (unsigned long long)sb->budget);
         else

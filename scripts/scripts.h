@@ -22,10 +22,19 @@
 #define BPM_SCRIPTS_DEFAULT_MEMORY ((size_t)32 << 20)    /* bytes per run */
 #define BPM_SCRIPTS_DEFAULT_CACHE 4096u                  /* chunks per state */
 
+#define BPM_SCRIPTS_DEFAULT_WALL_MS 10000u               /* per run */
+
+/* Budgets. The instruction budget counts Lua VM instructions plus work done
+ * in C on the script's behalf (pattern matching steps, bytes compared, one
+ * unit per 64 bytes allocated), so it is deterministic: a replay hits it at
+ * the same point. The wall-clock limit is only a backstop against single
+ * instructions that are slow (comparing two huge strings in a loop); it is
+ * not deterministic and should be far above any honest script's time. */
 typedef struct bpm_scripts_config {
     uint64_t max_instructions; /* default budget per run; 0 = 10,000,000 */
     size_t max_memory;         /* default growth cap per run in bytes; 0 = 32 MiB */
     size_t max_cached_chunks;  /* chunk cache size per state; 0 = 4096 */
+    uint32_t max_wall_ms;      /* backstop per run; 0 = 10,000 ms */
 } bpm_scripts_config;
 
 /* One evaluator: a lua_State with the sandbox, the library and a chunk cache. */
@@ -171,12 +180,19 @@ int bpm_lua_sandbox_raise(struct lua_State *L, bpm_eval_outcome outcome,
 uint64_t bpm_lua_sandbox_random(struct lua_State *L);
 /* The step's time in ms (call->now_ms; 0 outside a run or without call). */
 int64_t bpm_lua_sandbox_now(struct lua_State *L);
+/* Bills work done in C (pattern matching, searching) to the run's
+ * instruction budget: one unit is about one VM instruction. Raises the
+ * budget error, like the count hook, when the budget is spent. */
+void bpm_lua_sandbox_charge(struct lua_State *L, uint64_t units);
+/* Bytes the run may still allocate (SIZE_MAX outside a run). */
+size_t bpm_lua_sandbox_memory_left(struct lua_State *L);
 
 /* ---- lua_lib.c: the everyday library ----------------------------------------- */
 
 /* Adds os (time/date/clock), json, date, uuid, base64, crypto, bpmn and the
  * string helpers (split, trim, startswith, endswith) to the table at env_idx,
- * and makes math.random deterministic per run. Called once per state while
+ * replaces string.find/match/gmatch/gsub with a matcher that bills its steps
+ * to the budget, and makes math.random deterministic per run. Called once per state while
  * the environment is still writable. May raise a Lua memory error. */
 void bpm_lua_lib_open(struct lua_State *L, int env_idx);
 /* SHA-256 of data (OUT: digest). */

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +417,142 @@ static void test_random_is_deterministic(void **state)
     json_decref(r4.value);
 }
 
+/* ---- pattern functions: same answers as Lua's own -------------------------------------------
+ * The sandbox replaces string.find/match/gmatch/gsub with budgeted ones; each
+ * call below runs in a plain Lua state (reference) and in the sandbox, and the
+ * printed results, errors included, must be identical. */
+
+static const char *const pattern_calls[] = {
+    "string.find('hello world', 'o w')", "string.find('hello', 'l+')",
+    "string.find('hello', '^h')", "string.find('hello', '^e')", "string.find('hello', 'o$')",
+    "string.find('hello', 'x*')", "string.find('hello', '')", "string.find('', '')",
+    "string.find('hello', '(l)(l)')", "string.find('hello', '()ll()')",
+    "string.find('key = value', '(%w+)%s*=%s*(%w+)')",
+    "string.find('THE (quick) fox', '%((%a+)%)')", "string.find('f(a(b)c)d', '%b()')",
+    "string.find('f(a(b)c', '%b()')", "string.find('THE (quick) fox', '%f[%a]%a+', 2)",
+    "string.find('hello hello', '(h%a+) %1')", "string.find('[test]', '[[]')",
+    "string.find('a]b', '[]]')", "string.find('a-b', '[a-]+')", "string.find('a.b', '%.')",
+    "string.find('abc', '[^a]+')", "string.find('  trim me  ', '^%s*(.-)%s*$')",
+    "string.find('x', '%')", "string.find('x', '[a')", "string.find('x', '(x')",
+    "string.find('x', 'x)')", "string.find('x', '%1')", "string.find('x', '%f')",
+    "string.find('x', '%bx')", "string.find('aaa', 'a-')", "string.find('aaa', 'a-$')",
+    "string.find('aaab', 'a?b')", "string.find('ab', 'a?a?b')", "string.find('hello', 'l', -2)",
+    "string.find('hello', 'l', 10)", "string.find('hello', 'l', -100)",
+    "string.find('hello', '', 6)", "string.find('hello', '', 7)",
+    "string.find('a.b', '.', 1, true)", "string.find('a+b', '+', 1, true)",
+    "string.find('a\\0b', '\\0')", "string.find('a\\0b', '%z')",
+    "string.find('\\xe6\\x97\\xa5x', '[\\128-\\255]+')", "string.find('abc', '%w%w', 2)",
+    "string.find('abc', '((a)(b))')", "string.find('ab12', '%d+$')",
+    "string.find('x', '[%a-z]')", "string.find('-', '[a-]')", "string.find('Ab', '%u%l')",
+    "string.find('a b', '%S+%s%S+')", "string.find('x9', '%W*%w')", "string.find('0xfF', '%x+$')",
+    "string.find('\\t\\n', '%c+')", "string.find('a,b', '%p')", "string.find(' a', '%g')",
+    "string.find('abc', '[b-]')", "string.find('abc', '[%]]')", "string.find('a', '[^]a]')",
+    "string.match('hello world', '%w+')", "string.match('hello world', '(%w+) (%w+)')",
+    "string.match('2024-03-01', '(%d+)-(%d+)-(%d+)')", "string.match('abc', '()b()')",
+    "string.match('abc', 'x')", "string.match('abc', '.-', 2)", "string.match('  x  ', '^%s*(.-)%s*$')",
+    "string.match('[[x]]', '%[(%b[])%]')", "string.match('abc', '(a)(b)(c)(d?)')",
+    "string.gsub('hello world', 'o', '0')", "string.gsub('hello world', '(o)', '[%1]')",
+    "string.gsub('hello', '', '-')", "string.gsub('abc', '%w', '%0%0')",
+    "string.gsub('abc', '%w', '%%')", "string.gsub('abc', '%w', '%2')", "string.gsub('abc', 'b', '%')",
+    "string.gsub('abc', 'b', '%x')",
+    "string.gsub('hello world', '%w+', {hello = 'HI'})",
+    "string.gsub('hello world', '%w+', function(w) return w:upper() end)",
+    "string.gsub('abc', 'b', false)", "string.gsub('abc', '.', 'x', 2)", "string.gsub('abc', '.', 'x', 0)",
+    "string.gsub('abc', '^.', 'x')", "string.gsub('a,b,,c', ',', ';')", "string.gsub('hello', 'l*', 'L')",
+    "string.gsub('abc def', '%f[%w]%w+', '<%0>')",
+    "string.gsub('hello', '(l)(l)', function(a, b) return nil end)",
+    "string.gsub('hello', 'l', function() return {} end)", "string.gsub('x', 'x', 5)",
+    "string.gsub('abc', '()', '%1')", "string.gsub('abc', '(b)', {b = 7})",
+    "string.gsub('abc', '(b)', {b = false})", "string.gsub('a b', '(%w)', '%1%1', 1)",
+    "string.gsub('abc', '', '')", "string.gsub('', '', 'x')", "string.gsub('aaa', 'a-', '-')",
+    "('x'):rep(3):gsub('x', '%%0')",
+    "gm('hello world from lua', '%a+')", "gm('a=1, b=2', '(%w+)=(%w+)')", "gm('abc', '')",
+    "gm('aaa', 'a*')", "gm('hello', '()l')", "gm('one two three', '%a+', 5)", "gm('^abc', '^a')",
+    "gm('abc', '.', -1)", "gm('abc', 'x')", "gm('a1b22c333', '%d+')", "gm('', '.*')",
+};
+
+static const char *const pattern_prelude =
+    "local function ser(...)\n"
+    "  local t = table.pack(...) local o = {}\n"
+    "  for i = 1, t.n do o[#o + 1] = type(t[i]) .. ':' .. tostring(t[i]) end\n"
+    "  return table.concat(o, ',')\n"
+    "end\n"
+    "local function gm(s, p, init)\n"
+    "  local o = {}\n"
+    "  for a, b in string.gmatch(s, p, init) do o[#o + 1] = ser(a, b) end\n"
+    "  return table.concat(o, ';')\n"
+    "end\n"
+    "return ser(pcall(function() return %s end))";
+
+static void test_patterns_match_lua(void **state)
+{
+    fx *f = *state;
+    lua_State *ref = luaL_newstate();
+    luaL_openlibs(ref);
+    for (size_t i = 0; i < sizeof pattern_calls / sizeof *pattern_calls; i++) {
+        char code[2048];
+        snprintf(code, sizeof code, pattern_prelude, pattern_calls[i]);
+        if (luaL_loadbuffer(ref, code, strlen(code), "=script") != LUA_OK ||
+            lua_pcall(ref, 0, 1, 0) != LUA_OK)
+            fail_msg("reference Lua failed on %s: %s", pattern_calls[i], lua_tostring(ref, -1));
+        const char *want = lua_tostring(ref, -1);
+        bpm_eval_result r;
+        bpm_err err;
+        if (run_script(f, code, NULL, &r, &err) != BPM_OK)
+            fail_msg("%s: %s", pattern_calls[i], err.msg);
+        const char *got = json_string_value(r.value);
+        if (!got || strcmp(got, want) != 0)
+            fail_msg("%s:\n  lua:     %s\n  sandbox: %s", pattern_calls[i], want, got ? got : "?");
+        json_decref(r.value);
+        lua_settop(ref, 0);
+    }
+    lua_close(ref);
+}
+
+/* Work done inside C functions is billed too: these would take minutes or
+ * hours in Lua's own string library. */
+static void test_c_work_is_budgeted(void **state)
+{
+    fx *f = *state;
+    static const char *const heavy[] = {
+        "return (('a'):rep(3000)):find('.-.-.-b')",
+        "return (('a'):rep(3000)):match('(.-)(.-)(.-)b')",
+        "local s = ('a'):rep(1e7) return s:find(('a'):rep(1e5) .. 'b', 1, true)",
+        "local s = ('a'):rep(1e6) return s:find(('a'):rep(1e4) .. 'b')",
+        "local s = ('a'):rep(1e6) return s:split(('a'):rep(1e4) .. 'b')",
+        "return (('a'):rep(5000)):gsub('.-.-b', 'x')",
+        "for w in (('a'):rep(3000)):gmatch('.-.-.-b') do end",
+        /* one instruction, O(n) work: billed by the bytes allocated */
+        "local big = ('x'):rep(1e6) local s for i = 1, 1e6 do s = big .. 'y' end",
+        "local big = ('x'):rep(1e6) for i = 1, 1e6 do local u = big:upper() end",
+        "local big = ('x'):rep(1e7) for i = 1, 1e6 do crypto.sha256(big) end",
+        "local big = ('x'):rep(1e6) for i = 1, 1e6 do json.encode(big) end",
+    };
+    for (size_t i = 0; i < sizeof heavy / sizeof *heavy; i++) {
+        bpm_err err;
+        bpm_rc rc = run_script(f, heavy[i], NULL, NULL, &err);
+        if (rc != BPM_LIMIT || !strstr(err.msg, "instruction budget"))
+            fail_msg("%s: got %s (%s)", heavy[i], bpm_err_name(rc), rc ? err.msg : "ok");
+        assert_healthy(f, heavy[i]);
+    }
+    /* Comparing two distinct equal 10 MB strings is one instruction and
+     * allocates nothing: only the wall-clock backstop stops this loop. */
+    bpm_scripts_config cfg = {.max_wall_ms = 300};
+    bpm_err err;
+    bpm_scripts *s = bpm_scripts_new(&cfg, &err);
+    bpm_scripts *saved = f->s;
+    f->s = s;
+    bpm_rc rc = run_script(f,
+                           "local a = ('x'):rep(1e7) local b = ('x'):rep(1e7 - 1) .. 'x'\n"
+                           "local n = 0\nwhile a == b do n = n + 1 end",
+                           NULL, NULL, &err);
+    assert_int_equal(rc, BPM_LIMIT);
+    assert_string_equal(err.msg, "script exceeded its time limit of 300 ms (line 3)");
+    assert_healthy(f, "time limit");
+    f->s = saved;
+    bpm_scripts_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +561,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fresh_globals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_is_the_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_is_deterministic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_patterns_match_lua, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_c_work_is_budgeted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
