@@ -531,8 +531,13 @@ static void leave_now(bpm_run *r, uint32_t ei)
     if (!e)
         return;
     const bpm_node *n = e->node;
+    uint32_t parent = e->parent;
     e->state = BPM_EI_DONE;
     bpm_run_effect(r, BPM_FX_LEAVE, ei, n);
+    /* in an ad-hoc subprocess the condition is checked before the completed
+     * activity's outgoing flows enable anything new */
+    if (bpm_model_is_activity(n->kind) && !adhoc_check(r, parent))
+        return;
     const bpm_node_ops *ops = bpm_run_ops(n);
     if (ops->leave)
         ops->leave(r, ei);
@@ -540,10 +545,7 @@ static void leave_now(bpm_run *r, uint32_t ei)
         bpm_run_leave_activity(r, ei);
     if (r->failed)
         return;
-    uint32_t parent = bpm_inst_ei(r->inst, ei) ? bpm_inst_ei(r->inst, ei)->parent : 0;
     bpm_run_drop_ei(r, ei);
-    if (bpm_model_is_activity(n->kind) && !adhoc_check(r, parent))
-        return;
     bpm_run_scope_check(r, parent);
 }
 
