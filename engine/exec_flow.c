@@ -8,6 +8,13 @@
 #include "exec_int.h"
 #include "timer.h"
 
+/* Private phase bits, beside bpm_ei_phase (inst.h), which stops at 8. An
+ * ad-hoc subprocess whose completionCondition held starts nothing more. */
+#define PHASE_ADHOC_CLOSED 16
+/* A completed subprocess revived as the context of its compensation event
+ * subprocess: when that is done it goes without completing again. */
+#define PHASE_COMP_SCOPE 32
+
 uint32_t bpm_run_scope_of(bpm_run *r, uint32_t ei)
 {
     bpm_ei *e = bpm_run_ei(r, ei);
@@ -182,6 +189,13 @@ void bpm_run_scope_check(bpm_run *r, uint32_t scope)
         return;
     if (bpm_run_count_children(r, scope))
         return;
+    if (s->phase & PHASE_COMP_SCOPE) {
+        uint32_t parent = s->parent;
+        bpm_run_close_waits_of(r, scope);
+        bpm_run_drop_ei(r, scope);
+        bpm_run_scope_check(r, parent);
+        return;
+    }
     if (s->kind == BPM_EI_PROCESS) {
         /* Camunda 7 delegation-code "Execution Listener": start and end of a
          * process instance */
@@ -459,8 +473,15 @@ void bpm_run_enter(bpm_run *r, uint32_t ei)
     bpm_run_ops(n)->enter(r, ei);
 }
 
+static const bpm_node *compensation_start(const bpm_node *container);
+
+/* Whether completing n must be remembered for a later compensation: it has
+ * a compensation boundary event, a compensation event subprocess, or holds
+ * an activity that does. */
 static bool has_compensation_handler(const bpm_node *n)
 {
+    if (compensation_start(n))
+        return true;
     for (size_t i = 0; i < n->n_boundaries; i++)
         for (size_t j = 0; j < n->boundaries[i]->n_events; j++)
             if (n->boundaries[i]->events[j].kind == BPM_EVENT_COMPENSATE)
@@ -488,9 +509,6 @@ static void record_compensation(bpm_run *r, uint32_t ei)
     c->vars = e->vars ? json_copy(e->vars) : NULL;
 }
 
-/* An ad-hoc subprocess whose completionCondition held starts nothing more
- * (kept in the phase bits beside bpm_ei_phase, which stops at 8). */
-#define PHASE_ADHOC_CLOSED 16
 
 static bool adhoc_closed(bpm_run *r, uint32_t scope)
 {
@@ -755,16 +773,22 @@ static const bpm_node *boundary_catch(const bpm_node *host, bpm_event_kind kind,
     return any;
 }
 
-static const bpm_node *event_sub_catch(bpm_run *r, uint32_t scope, bpm_event_kind kind, const char *code,
-                                       const bpm_event_def **def)
+/* An event subprocess of `scope` catching kind/code, or NULL. `from` is the
+ * element instance the event comes out of: an event subprocess instance does
+ * not catch what it throws itself (Camunda 7 error-events "Catch and Re-Throw
+ * Pattern": the rethrown error goes on to the enclosing scope). */
+static const bpm_node *event_sub_catch(bpm_run *r, uint32_t scope, uint32_t from, bpm_event_kind kind,
+                                       const char *code, const bpm_event_def **def)
 {
     const bpm_node *const *nodes;
     size_t n;
     scope_nodes(r, scope, &nodes, &n);
+    const bpm_ei *fe = bpm_run_ei(r, from);
+    const bpm_node *exclude = fe && fe->kind == BPM_EI_EVENT_SCOPE ? fe->node : NULL;
     const bpm_node *any = NULL;
     const bpm_event_def *any_def = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (nodes[i]->kind != BPM_NODE_EVENT_SUBPROCESS)
+        if (nodes[i]->kind != BPM_NODE_EVENT_SUBPROCESS || nodes[i] == exclude)
             continue;
         for (size_t j = 0; j < nodes[i]->n_children; j++) {
             const bpm_node *s = nodes[i]->children[j];
@@ -849,10 +873,8 @@ bool bpm_run_throw_error(bpm_run *r, uint32_t ei, const char *code, const char *
         uint32_t scope = e->parent;
         if (!scope)
             break;
-        const bpm_node *s = event_sub_catch(r, scope, BPM_EVENT_ERROR, code, &def);
-        bpm_ei *se = bpm_run_ei(r, scope);
-        /* an event subprocess does not catch what its own instance throws */
-        if (s && !(se && se->kind == BPM_EI_EVENT_SCOPE && se->node == s->parent)) {
+        const bpm_node *s = event_sub_catch(r, scope, cur, BPM_EVENT_ERROR, code, &def);
+        if (s) {
             uint32_t tok = start_event_sub(r, scope, s, true);
             set_caught_vars(r, tok, def, code, message);
             return true;
@@ -910,9 +932,8 @@ void bpm_run_throw_escalation(bpm_run *r, uint32_t ei, const char *code)
         uint32_t scope = e->parent;
         if (!scope)
             break;
-        const bpm_node *s = event_sub_catch(r, scope, BPM_EVENT_ESCALATION, code, &def);
-        bpm_ei *se = bpm_run_ei(r, scope);
-        if (s && !(se && se->kind == BPM_EI_EVENT_SCOPE && se->node == s->parent)) {
+        const bpm_node *s = event_sub_catch(r, scope, cur, BPM_EVENT_ESCALATION, code, &def);
+        if (s) {
             uint32_t tok = start_event_sub(r, scope, s, s->interrupting);
             set_caught_vars(r, tok, def, code, NULL);
             return;
@@ -960,6 +981,25 @@ static const bpm_node *handler_of(const bpm_node *activity)
     return NULL;
 }
 
+/* The compensation start event of a subprocess's compensation event
+ * subprocess, or NULL. */
+static const bpm_node *compensation_start(const bpm_node *container)
+{
+    if (!bpm_model_is_container(container->kind))
+        return NULL;
+    for (size_t i = 0; i < container->n_children; i++) {
+        const bpm_node *esp = container->children[i];
+        if (esp->kind != BPM_NODE_EVENT_SUBPROCESS)
+            continue;
+        for (size_t j = 0; j < esp->n_children; j++) {
+            const bpm_node *st = esp->children[j];
+            if (st->kind == BPM_NODE_START_EVENT && st->n_events && st->events[0].kind == BPM_EVENT_COMPENSATE)
+                return st;
+        }
+    }
+    return NULL;
+}
+
 static void set_locals(bpm_run *r, uint32_t ei, const json_t *obj)
 {
     const char *k;
@@ -988,6 +1028,31 @@ static void compensate(bpm_run *r, uint32_t scope, const bpm_node *node, uint32_
                 (r->inst->n_comps - (size_t)best - 1) * sizeof *r->inst->comps);
         r->inst->n_comps--;
         const bpm_node *h = handler_of(c.node);
+        const bpm_node *esp_start = h ? NULL : compensation_start(c.node);
+        if (esp_start) {
+            /* BPMN 2.0.2 §10.3.5 (Event Sub-Process) and Camunda 7
+             * cancel-and-compensation-events "Compensation Start Event": the
+             * subprocess's compensation event subprocess is its handler; it
+             * consumes the compensation (the activities inside are undone
+             * only if it throws compensation itself) and runs in the context
+             * of the completed subprocess, whose snapshot it sees. That
+             * context is revived as a scope of its own, which leaves no trace
+             * and no flow behind when the handler is done. */
+            uint32_t ctx = bpm_run_new_ei(r, into, c.node, BPM_EI_NODE, NULL);
+            bpm_ei *ce = bpm_run_ei(r, ctx);
+            ce->state = BPM_EI_ACTIVE;
+            ce->phase |= PHASE_COMP_SCOPE;
+            if (snapshot)
+                set_locals(r, ctx, snapshot);
+            if (c.vars)
+                set_locals(r, ctx, c.vars);
+            for (size_t i = 0; i < r->inst->n_comps; i++)
+                if (r->inst->comps[i].scope == c.ei)
+                    r->inst->comps[i].scope = ctx; /* what completed inside it, for a throw in the handler */
+            start_event_sub(r, ctx, esp_start, false);
+            json_decref(c.vars);
+            continue;
+        }
         if (!h && bpm_model_is_container(c.node->kind)) {
             /* A completed subprocess without a handler of its own is undone
              * by compensating what completed inside it; those handlers see
