@@ -602,6 +602,12 @@ static void read_container(bpm_builder *b, const xmlNode *el, bpm_node *containe
             add_data(b, BPM_DATA_OBJECT_REF, c, "dataObjectRef");
         } else if (bpm_build_is_bpmn(c, "dataStoreReference")) {
             add_data(b, BPM_DATA_STORE_REF, c, "dataStoreRef");
+        } else if (bpm_build_is_bpmn(c, "association")) {
+            b->assocs = bpm_build_push(b, b->assocs, &b->n_assocs, sizeof *b->assocs);
+            bpm_pending_assoc *as = &b->assocs[b->n_assocs - 1];
+            as->source_ref = bpm_build_id(b, c, "sourceRef");
+            as->target_ref = bpm_build_id(b, c, "targetRef");
+            as->line = bpm_build_line(c);
         } else if (bpm_build_is_bpmn(c, "laneSet") && !container) {
             read_lanes(b, c, &p->lanes, &p->n_lanes, 0);
         }
@@ -741,6 +747,29 @@ static void resolve_process(bpm_builder *b)
             }
         }
     }
+    /* BPMN 2.0.2 §10.7.1: a compensation boundary event is connected to its
+     * handler by an association, not a sequence flow */
+    for (size_t i = 0; i < b->n_assocs; i++) {
+        const bpm_pending_assoc *as = &b->assocs[i];
+        bpm_node *src = (bpm_node *)resolve_node(b, as->source_ref);
+        const bpm_node *dst = resolve_node(b, as->target_ref);
+        if (!src || !dst || src->kind != BPM_NODE_BOUNDARY_EVENT)
+            continue;
+        bool comp = false;
+        for (size_t e = 0; e < src->n_events; e++)
+            comp |= src->events[e].kind == BPM_EVENT_COMPENSATE;
+        if (!comp)
+            continue;
+        if (!dst->for_compensation)
+            bpm_diags_add(b->diags, BPM_SEV_ERROR, b->file, as->line, dst->id,
+                          "activity is the target of compensation boundary event \"%s\" but is not marked isForCompensation",
+                          src->id);
+        else if (src->handler && src->handler != dst)
+            bpm_diags_add(b->diags, BPM_SEV_ERROR, b->file, as->line, src->id,
+                          "compensation boundary event has more than one handler");
+        else
+            src->handler = dst;
+    }
     for (size_t i = 0; i < p->n_nodes; i++) {
         bpm_node *n = p->nodes[i];
         if (n_bnd[i])
@@ -761,6 +790,8 @@ static void read_process(bpm_builder *b, const xmlNode *el, bpm_process *p)
 {
     b->proc = p;
     b->cap_nodes = b->cap_flows = 0;
+    b->assocs = NULL;
+    b->n_assocs = 0;
     b->pnode = NULL;
     b->pflow = NULL;
     bpm_strmap_init(&p->node_ids, b->m->arena);

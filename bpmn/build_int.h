@@ -22,6 +22,14 @@ typedef struct bpm_pending_node {
     const char *attached_ref;
 } bpm_pending_node;
 
+/* An association (artifact) seen while reading a container; pass 2 uses the
+ * ones from a compensation boundary event to its handler. */
+typedef struct bpm_pending_assoc {
+    const char *source_ref;
+    const char *target_ref;
+    int line;
+} bpm_pending_assoc;
+
 typedef struct bpm_pending_flow {
     const char *source_ref;
     const char *target_ref;
@@ -41,6 +49,8 @@ typedef struct bpm_builder {
     bpm_pending_node *pnode; /* parallel to proc->nodes */
     bpm_pending_flow *pflow; /* parallel to proc->flows */
     size_t cap_pnode, cap_pflow;
+    bpm_pending_assoc *assocs;
+    size_t n_assocs;
     bpm_strmap global_event_defs; /* id -> xmlNode* of definitions-level eventDefinitions */
 } bpm_builder;
 

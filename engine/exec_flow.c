@@ -322,8 +322,9 @@ static void enter_mi(bpm_run *r, uint32_t ei)
         if (json_is_string(c)) {
             char *end = NULL;
             long long v = strtoll(json_string_value(c), &end, 10);
+            bool whole = end && end != json_string_value(c) && *end == '\0'; /* read before c is freed */
             json_decref(c);
-            c = end && *end == '\0' ? json_integer(v) : json_null();
+            c = whole ? json_integer(v) : json_null();
         }
         if (!json_is_integer(c) || json_integer_value(c) < 0) {
             bpm_run_fail(r, ei, n, "loop cardinality \"%s\" is not a non-negative integer", l->cardinality.text);
@@ -953,6 +954,8 @@ static const bpm_node *handler_of(const bpm_node *activity)
         const bpm_node *b = activity->boundaries[i];
         for (size_t j = 0; j < b->n_events; j++)
             if (b->events[j].kind == BPM_EVENT_COMPENSATE) {
+                if (b->handler)
+                    return b->handler; /* the association the diagram draws */
                 /* the handler is the activity the boundary's association
                  * points at; BPMN draws it as the for-compensation activity
                  * reached from the boundary (Camunda: an association). */

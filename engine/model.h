@@ -377,6 +377,7 @@ struct bpm_node {
     bool parallel_multiple; /* all must trigger */
     bool interrupting;      /* boundary cancelActivity / event-subprocess start isInterrupting */
     const bpm_node *attached_to; /* boundary events */
+    const bpm_node *handler;     /* compensation boundary: the handler its association points at */
     const bpm_node **boundaries; /* boundary events attached to this activity */
     size_t n_boundaries;
     const char *initiator;       /* start event: camunda:initiator */
