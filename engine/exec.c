@@ -384,9 +384,15 @@ bpm_rc bpm_exec_step(const bpm_model *m, bpm_inst **instp, const bpm_cmd *cmd, c
     case BPM_CMD_ERROR: {
         const bpm_wait *w = bpm_inst_wait(r.inst, cmd->wait);
         uint32_t ei = w->ei;
+        bool child = w->kind == BPM_WAIT_CHILD;
         bpm_run_close_wait(&r, cmd->wait);
-        if (cmd->vars)
+        if (child) {
+            /* Camunda 7 call activity: "Variable Output on BPMN Error Event" */
+            if (!bpm_run_call_outputs(&r, ei, cmd->vars))
+                break;
+        } else if (cmd->vars) {
             bpm_run_set_vars(&r, ei, cmd->vars, false);
+        }
         bpm_run_throw_error(&r, ei, cmd->code, cmd->message);
         break;
     }

@@ -150,6 +150,13 @@ static bpm_rc step(bpm_sim *s, size_t i, const bpm_cmd *cmd, bpm_err *err)
             case BPM_FX_ESCALATION:
                 trace_add(s, e->kind, id, e->node, e->name, e->at_ms);
                 break;
+            case BPM_FX_WAIT_CLOSE: {
+                /* a call activity's wait closed while its called instance still
+                 * runs: the call activity was cancelled, and so is that instance */
+                pending p = {.kind = BPM_FX_WAIT_CLOSE, .from = i, .wait = e->wait};
+                queue_add(s, p);
+                break;
+            }
             default:
                 break;
             }
@@ -307,7 +314,7 @@ static void drain_queue(bpm_sim *s)
                 s->incidents++;
                 break;
             }
-            size_t ci = new_instance(s, cp, p.key ? p.key : s->insts[p.from]->business_key);
+            size_t ci = new_instance(s, cp, p.key); /* only camunda:in businessKey gives one */
             s->insts[ci]->parent_instance = bpm_arena_strdup(s->insts[ci]->arena, s->insts[p.from]->id);
             s->insts[ci]->parent_wait = p.wait;
             bpm_cmd cmd = {.kind = BPM_CMD_START, .vars = p.value};
@@ -319,11 +326,21 @@ static void drain_queue(bpm_sim *s)
                 if (strcmp(s->insts[i]->id, p.name) != 0)
                     continue;
                 bpm_cmd cmd = {.kind = p.error_end ? BPM_CMD_ERROR : BPM_CMD_COMPLETE, .wait = p.wait,
-                               .vars = p.error_end ? NULL : p.value, .code = p.key, .message = p.extra};
+                               .vars = p.value, .code = p.key, .message = p.extra};
                 step(s, i, &cmd, NULL);
             }
             break;
         }
+        case BPM_FX_WAIT_CLOSE:
+            for (size_t i = 0; i < s->n_insts; i++) {
+                bpm_inst *c = s->insts[i];
+                if (c->state == BPM_INST_ACTIVE && c->parent_instance && c->parent_wait == p.wait &&
+                    strcmp(c->parent_instance, s->insts[p.from]->id) == 0) {
+                    bpm_cmd cmd = {.kind = BPM_CMD_CANCEL};
+                    step(s, i, &cmd, NULL);
+                }
+            }
+            break;
         case BPM_FX_SIGNAL:
             deliver(s, BPM_WAIT_SIGNAL, p.name ? p.name : "", NULL, NULL, p.value, true, NULL);
             signal_start(s, p.name ? p.name : "", p.value);
