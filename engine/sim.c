@@ -1,71 +1,150 @@
-/* The in-memory runtime: applies step effects across instances the way the
- * durable store does, with a virtual clock. */
+/* The in-memory runtime: the store port implemented over a list of instances
+ * (with an undo log, so a rolled-back transaction leaves nothing behind),
+ * driven by the same runtime the server uses, plus a virtual clock and a
+ * trace of everything that happened. */
 #include "sim.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct pending {
-    bpm_effect_kind kind;
-    size_t from;      /* instance index that caused it */
-    uint32_t wait;    /* START_CHILD: the parent's wait */
-    const char *name; /* process key / signal / message name (sim arena) */
-    const char *key;
-    const char *extra; /* error message for END with error */
-    json_t *value;
-    bool error_end;
-} pending;
+#include "runtime.h"
+
+typedef struct undo {
+    size_t index;     /* instance slot */
+    bpm_inst *before; /* NULL: the slot was created in this transaction */
+} undo;
 
 struct bpm_sim {
     const bpm_model *m;
     const bpm_evaluator *ev;
+    bpm_runtime rt;
     int64_t now;
-    bpm_arena *arena; /* trace strings, ids */
+    bpm_arena *arena; /* trace strings */
     bpm_inst **insts;
     size_t n_insts, cap_insts;
     bpm_sim_event *trace;
     size_t n_trace, cap_trace;
     size_t incidents;
     unsigned long next_instance;
-    pending *queue;
-    size_t n_queue, cap_queue;
+    /* the open transaction */
+    bool in_tx;
+    undo *undo;
+    size_t n_undo, cap_undo;
+    size_t tx_trace, tx_incidents;
+    unsigned long tx_next_instance;
 };
 
-bpm_sim *bpm_sim_new(const bpm_model *m, const bpm_evaluator *ev, int64_t now_ms)
+/* ---- the store port over memory ------------------------------------------------- */
+
+static bpm_rc m_begin(void *self, bpm_err *err)
 {
-    bpm_sim *s = bpm_xcalloc(1, sizeof *s);
-    s->m = m;
-    s->ev = ev;
-    s->now = now_ms;
-    s->arena = bpm_arena_new();
-    return s;
+    bpm_sim *s = self;
+    if (s->in_tx)
+        return bpm_err_set(err, BPM_INTERNAL, "a transaction is already open");
+    s->in_tx = true;
+    s->n_undo = 0;
+    s->tx_trace = s->n_trace;
+    s->tx_incidents = s->incidents;
+    s->tx_next_instance = s->next_instance;
+    return BPM_OK;
 }
 
-void bpm_sim_free(bpm_sim *s)
+static void drop_undo(bpm_sim *s)
 {
-    if (!s)
-        return;
+    for (size_t i = 0; i < s->n_undo; i++)
+        bpm_inst_free(s->undo[i].before);
+    s->n_undo = 0;
+}
+
+static bpm_rc m_commit(void *self, bpm_err *err)
+{
+    (void)err;
+    bpm_sim *s = self;
+    drop_undo(s);
+    s->in_tx = false;
+    return BPM_OK;
+}
+
+static void m_rollback(void *self)
+{
+    bpm_sim *s = self;
+    for (size_t i = s->n_undo; i-- > 0;) {
+        undo *u = &s->undo[i];
+        bpm_inst_free(s->insts[u->index]);
+        s->insts[u->index] = u->before;
+        u->before = NULL;
+    }
+    /* instances created in the transaction were appended last */
+    while (s->n_insts && !s->insts[s->n_insts - 1])
+        s->n_insts--;
+    s->n_undo = 0;
+    s->n_trace = s->tx_trace;
+    s->incidents = s->tx_incidents;
+    s->next_instance = s->tx_next_instance;
+    s->in_tx = false;
+}
+
+static void m_new_id(void *self, char out[BPM_ID_SIZE])
+{
+    bpm_sim *s = self;
+    snprintf(out, BPM_ID_SIZE, "i%lu", ++s->next_instance);
+}
+
+static bpm_rc m_model(void *self, const char *definition_id, const bpm_model **m, const bpm_process **p, bpm_err *err)
+{
+    bpm_sim *s = self;
+    const bpm_process *found = bpm_model_find_process(s->m, definition_id);
+    if (!found)
+        return bpm_err_set(err, BPM_NOT_FOUND, "process \"%s\" is not in the diagram", definition_id);
+    *m = s->m;
+    *p = found;
+    return BPM_OK;
+}
+
+static size_t slot_of(const bpm_sim *s, const char *id)
+{
     for (size_t i = 0; i < s->n_insts; i++)
-        bpm_inst_free(s->insts[i]);
-    for (size_t i = 0; i < s->n_queue; i++)
-        json_decref(s->queue[i].value);
-    free(s->insts);
-    free(s->trace);
-    free(s->queue);
-    bpm_arena_free(s->arena);
-    free(s);
+        if (s->insts[i] && strcmp(s->insts[i]->id, id) == 0)
+            return i;
+    return (size_t)-1;
 }
 
-int64_t bpm_sim_now(const bpm_sim *s) { return s->now; }
-const bpm_sim_event *bpm_sim_trace(const bpm_sim *s, size_t *n)
+static void remember(bpm_sim *s, size_t index, bool created)
 {
-    *n = s->n_trace;
-    return s->trace;
+    for (size_t i = 0; i < s->n_undo; i++)
+        if (s->undo[i].index == index)
+            return; /* the state before the transaction is already kept */
+    if (s->n_undo == s->cap_undo) {
+        s->cap_undo = s->cap_undo ? s->cap_undo * 2 : 8;
+        s->undo = bpm_xrealloc(s->undo, s->cap_undo * sizeof *s->undo);
+    }
+    s->undo[s->n_undo++] = (undo){index, created ? NULL : bpm_inst_clone(s->insts[index])};
 }
-const bpm_inst *bpm_sim_main(const bpm_sim *s) { return s->n_insts ? s->insts[0] : NULL; }
-size_t bpm_sim_count(const bpm_sim *s) { return s->n_insts; }
-const bpm_inst *bpm_sim_instance(const bpm_sim *s, size_t i) { return i < s->n_insts ? s->insts[i] : NULL; }
-size_t bpm_sim_incidents(const bpm_sim *s) { return s->incidents; }
+
+static bpm_rc m_create(void *self, const bpm_inst *inst, const char *start_user, bpm_err *err)
+{
+    (void)start_user;
+    (void)err;
+    bpm_sim *s = self;
+    if (s->n_insts == s->cap_insts) {
+        s->cap_insts = s->cap_insts ? s->cap_insts * 2 : 8;
+        s->insts = bpm_xrealloc(s->insts, s->cap_insts * sizeof *s->insts);
+    }
+    s->insts[s->n_insts] = bpm_inst_clone(inst);
+    remember(s, s->n_insts, true);
+    s->n_insts++;
+    return BPM_OK;
+}
+
+static bpm_rc m_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
+{
+    bpm_sim *s = self;
+    size_t i = slot_of(s, id);
+    if (i == (size_t)-1)
+        return bpm_err_set(err, BPM_NOT_FOUND, "no instance \"%s\"", id);
+    *out = bpm_inst_clone(s->insts[i]);
+    return BPM_OK;
+}
 
 static void trace_add(bpm_sim *s, bpm_effect_kind kind, const char *inst, const bpm_node *n, const char *detail,
                       int64_t at)
@@ -83,105 +162,191 @@ static void trace_add(bpm_sim *s, bpm_effect_kind kind, const char *inst, const 
     e->at_ms = at;
 }
 
-static void queue_add(bpm_sim *s, pending p)
+static bpm_rc m_save(void *self, const bpm_inst *inst, const bpm_effects *fx, const char *user, bpm_err *err)
 {
-    if (s->n_queue == s->cap_queue) {
-        s->cap_queue = s->cap_queue ? s->cap_queue * 2 : 16;
-        s->queue = bpm_xrealloc(s->queue, s->cap_queue * sizeof *s->queue);
+    (void)user;
+    bpm_sim *s = self;
+    size_t i = slot_of(s, inst->id);
+    if (i == (size_t)-1)
+        return bpm_err_set(err, BPM_NOT_FOUND, "no instance \"%s\"", inst->id);
+    remember(s, i, false);
+    bpm_inst_free(s->insts[i]);
+    s->insts[i] = bpm_inst_clone(inst);
+    for (size_t k = 0; k < fx->n; k++) {
+        const bpm_effect *e = &fx->items[k];
+        switch (e->kind) {
+        case BPM_FX_ENTER:
+        case BPM_FX_LEAVE:
+        case BPM_FX_CANCEL:
+            trace_add(s, e->kind, inst->id, e->node, NULL, e->at_ms);
+            break;
+        case BPM_FX_TAKE:
+            trace_add(s, e->kind, inst->id, e->node, e->flow ? e->flow->id : NULL, e->at_ms);
+            break;
+        case BPM_FX_INCIDENT:
+            s->incidents++;
+            trace_add(s, e->kind, inst->id, e->node, e->message, e->at_ms);
+            break;
+        case BPM_FX_END:
+            trace_add(s, e->kind, inst->id, NULL, e->message, e->at_ms);
+            break;
+        case BPM_FX_ESCALATION:
+            trace_add(s, e->kind, inst->id, e->node, e->name, e->at_ms);
+            break;
+        default:
+            break;
+        }
     }
-    s->queue[s->n_queue++] = p;
+    return BPM_OK;
 }
 
-static size_t index_of(const bpm_sim *s, const bpm_inst *inst)
-{
-    for (size_t i = 0; i < s->n_insts; i++)
-        if (s->insts[i] == inst)
-            return i;
-    return (size_t)-1;
-}
+static bool live(const bpm_inst *inst) { return inst && inst->state == BPM_INST_ACTIVE && !inst->suspended; }
 
-/* Runs one command on instance i and applies its effects. */
-static bpm_rc step(bpm_sim *s, size_t i, const bpm_cmd *cmd, bpm_err *err)
+static bpm_rc m_find(void *self, const bpm_find *q, bpm_wait_ref **out, size_t *n, bpm_arena *a, bpm_err *err)
 {
-    bpm_arena *a = bpm_arena_new();
-    bpm_effects fx;
-    bpm_effects_init(&fx, a);
-    bpm_env env = {.now_ms = s->now, .eval = s->ev};
-    bpm_inst *inst = s->insts[i];
-    bpm_rc rc = bpm_exec_step(s->m, &inst, cmd, &env, &fx, err);
-    if (rc == BPM_OK) {
-        s->insts[i] = inst;
-        const char *id = inst->id;
-        for (size_t k = 0; k < fx.n; k++) {
-            bpm_effect *e = &fx.items[k];
-            switch (e->kind) {
-            case BPM_FX_ENTER:
-            case BPM_FX_LEAVE:
-            case BPM_FX_CANCEL:
-                trace_add(s, e->kind, id, e->node, NULL, e->at_ms);
+    (void)err;
+    bpm_sim *s = self;
+    bpm_wait_ref *refs = NULL;
+    size_t count = 0, cap = 0;
+#define ADD(id_, wait_, due_)                                                                \
+    do {                                                                                     \
+        if (count == cap) {                                                                  \
+            size_t ncap = cap ? cap * 2 : 8;                                                 \
+            refs = bpm_arena_grow(a, refs, count, ncap, sizeof *refs);                       \
+            cap = ncap;                                                                      \
+        }                                                                                    \
+        refs[count++] = (bpm_wait_ref){bpm_arena_strdup(a, (id_)), (wait_), (due_)};          \
+    } while (0)
+    for (size_t i = 0; i < s->n_insts; i++) {
+        const bpm_inst *inst = s->insts[i];
+        if (!inst)
+            continue;
+        if (q->kind == BPM_FIND_CHILDREN) {
+            if (inst->state == BPM_INST_ACTIVE && inst->parent_instance && inst->parent_wait == q->wait &&
+                strcmp(inst->parent_instance, q->instance_id) == 0)
+                ADD(inst->id, 0, 0);
+            continue;
+        }
+        if (!live(inst) || (q->instance_id && strcmp(inst->id, q->instance_id) != 0))
+            continue;
+        if (q->business_key && (!inst->business_key || strcmp(inst->business_key, q->business_key) != 0))
+            continue;
+        for (size_t w = 0; w < inst->n_waits; w++) {
+            const bpm_wait *wt = &inst->waits[w];
+            bool ok = false;
+            switch (q->kind) {
+            case BPM_FIND_MESSAGE:
+                ok = wt->kind == BPM_WAIT_MESSAGE && wt->name && strcmp(wt->name, q->name) == 0 &&
+                     (!q->key || (wt->key && strcmp(wt->key, q->key) == 0));
                 break;
-            case BPM_FX_TAKE:
-                trace_add(s, e->kind, id, e->node, e->flow ? e->flow->id : NULL, e->at_ms);
+            case BPM_FIND_SIGNAL:
+                ok = wt->kind == BPM_WAIT_SIGNAL && wt->name && strcmp(wt->name, q->name) == 0;
                 break;
-            case BPM_FX_INCIDENT:
-                s->incidents++;
-                trace_add(s, e->kind, id, e->node, e->message, e->at_ms);
+            case BPM_FIND_TIMER_DUE:
+                ok = wt->kind == BPM_WAIT_TIMER && wt->due_ms <= q->now_ms;
                 break;
-            case BPM_FX_END:
-                trace_add(s, e->kind, id, NULL, e->message, e->at_ms);
-                if (inst->parent_instance) {
-                    pending p = {.kind = BPM_FX_END, .from = i, .wait = inst->parent_wait,
-                                 .name = bpm_arena_strdup(s->arena, inst->parent_instance),
-                                 .key = bpm_arena_strdup(s->arena, e->name),
-                                 .extra = bpm_arena_strdup(s->arena, e->key),
-                                 .value = json_incref(e->value),
-                                 .error_end = e->message && strcmp(e->message, "error") == 0};
-                    queue_add(s, p);
-                }
+            case BPM_FIND_WAIT_AT:
+                ok = strcmp(wt->node->id, q->element) == 0;
                 break;
-            case BPM_FX_SIGNAL:
-            case BPM_FX_MESSAGE:
-            case BPM_FX_START_CHILD: {
-                pending p = {.kind = e->kind, .from = i, .wait = e->wait, .name = bpm_arena_strdup(s->arena, e->name),
-                             .key = bpm_arena_strdup(s->arena, e->key), .value = json_incref(e->value)};
-                queue_add(s, p);
-                break;
-            }
-            case BPM_FX_ESCALATION:
-                trace_add(s, e->kind, id, e->node, e->name, e->at_ms);
-                break;
-            case BPM_FX_WAIT_CLOSE: {
-                /* a call activity's wait closed while its called instance still
-                 * runs: the call activity was cancelled, and so is that instance */
-                pending p = {.kind = BPM_FX_WAIT_CLOSE, .from = i, .wait = e->wait};
-                queue_add(s, p);
-                break;
-            }
             default:
                 break;
             }
+            if (ok)
+                ADD(inst->id, wt->id, wt->due_ms);
         }
-        if (fx.n && fx.items[fx.n - 1].kind == BPM_FX_INCIDENT && fx.n == 1)
-            rc = bpm_err_set(err, BPM_INVALID, "incident at \"%s\": %s",
-                             fx.items[0].node ? fx.items[0].node->id : s->insts[i]->process->id, fx.items[0].message);
     }
-    bpm_effects_cleanup(&fx);
-    bpm_arena_free(a);
-    return rc;
+#undef ADD
+    if (q->kind == BPM_FIND_TIMER_DUE) {
+        /* earliest first; stable, so equal due times keep creation order */
+        for (size_t i = 1; i < count; i++)
+            for (size_t j = i; j > 0 && refs[j - 1].due_ms > refs[j].due_ms; j--) {
+                bpm_wait_ref t = refs[j];
+                refs[j] = refs[j - 1];
+                refs[j - 1] = t;
+            }
+    }
+    if (q->limit && count > q->limit)
+        count = q->limit;
+    *out = refs;
+    *n = count;
+    return BPM_OK;
 }
 
-static size_t new_instance(bpm_sim *s, const bpm_process *p, const char *business_key)
+static bpm_rc m_start_triggers(void *self, bpm_event_kind kind, const char *name, bpm_start_trigger **out, size_t *n,
+                               bpm_arena *a, bpm_err *err)
 {
-    char id[32];
-    snprintf(id, sizeof id, "i%lu", ++s->next_instance);
-    bpm_inst *inst = bpm_inst_new(p, id, business_key, p->id);
-    if (s->n_insts == s->cap_insts) {
-        s->cap_insts = s->cap_insts ? s->cap_insts * 2 : 8;
-        s->insts = bpm_xrealloc(s->insts, s->cap_insts * sizeof *s->insts);
+    (void)err;
+    bpm_sim *s = self;
+    bpm_start_trigger *t = NULL;
+    size_t count = 0;
+    for (size_t pi = 0; pi < s->m->n_processes; pi++) {
+        const bpm_process *p = &s->m->processes[pi];
+        for (size_t k = 0; k < p->n_top; k++) {
+            const bpm_node *nd = p->top[k];
+            if (nd->kind != BPM_NODE_START_EVENT || !nd->n_events || nd->events[0].kind != kind)
+                continue;
+            const char *nm = kind == BPM_EVENT_MESSAGE ? (nd->events[0].message ? nd->events[0].message->name : NULL)
+                                                       : (nd->events[0].signal ? nd->events[0].signal->name : NULL);
+            if (!nm || strcmp(nm, name) != 0)
+                continue;
+            t = bpm_arena_grow(a, t, count, count + 1, sizeof *t);
+            t[count++] = (bpm_start_trigger){p->id, nd->id};
+        }
     }
-    s->insts[s->n_insts] = inst;
-    return s->n_insts++;
+    *out = t;
+    *n = count;
+    return BPM_OK;
 }
+
+static bpm_rc m_latest(void *self, const char *key, char out[256], bpm_err *err)
+{
+    bpm_sim *s = self;
+    if (!bpm_model_find_process(s->m, key))
+        return bpm_err_set(err, BPM_NOT_FOUND, "called process \"%s\" is not in the diagram", key);
+    snprintf(out, 256, "%s", key);
+    return BPM_OK;
+}
+
+static const bpm_store_ops memory_ops = {m_begin, m_commit, m_rollback, m_new_id, m_model, m_create,
+                                         m_lock,  m_save,   m_find,     m_start_triggers, m_latest};
+
+/* ---- the sim API ------------------------------------------------------------------ */
+
+bpm_sim *bpm_sim_new(const bpm_model *m, const bpm_evaluator *ev, int64_t now_ms)
+{
+    bpm_sim *s = bpm_xcalloc(1, sizeof *s);
+    s->m = m;
+    s->ev = ev;
+    s->now = now_ms;
+    s->arena = bpm_arena_new();
+    s->rt = (bpm_runtime){.store = {&memory_ops, s}, .eval = ev};
+    return s;
+}
+
+void bpm_sim_free(bpm_sim *s)
+{
+    if (!s)
+        return;
+    drop_undo(s);
+    for (size_t i = 0; i < s->n_insts; i++)
+        bpm_inst_free(s->insts[i]);
+    free(s->insts);
+    free(s->undo);
+    free(s->trace);
+    bpm_arena_free(s->arena);
+    free(s);
+}
+
+int64_t bpm_sim_now(const bpm_sim *s) { return s->now; }
+const bpm_sim_event *bpm_sim_trace(const bpm_sim *s, size_t *n)
+{
+    *n = s->n_trace;
+    return s->trace;
+}
+const bpm_inst *bpm_sim_main(const bpm_sim *s) { return s->n_insts ? s->insts[0] : NULL; }
+size_t bpm_sim_count(const bpm_sim *s) { return s->n_insts; }
+const bpm_inst *bpm_sim_instance(const bpm_sim *s, size_t i) { return i < s->n_insts ? s->insts[i] : NULL; }
+size_t bpm_sim_incidents(const bpm_sim *s) { return s->incidents; }
 
 static const bpm_process *find_process(const bpm_sim *s, const char *id)
 {
@@ -193,178 +358,34 @@ static const bpm_process *find_process(const bpm_sim *s, const char *id)
     return !id && s->m->n_processes ? &s->m->processes[0] : NULL;
 }
 
-static void drain_queue(bpm_sim *s);
-
-static bpm_rc start_at(bpm_sim *s, const bpm_process *p, const bpm_node *start, const json_t *vars,
-                       const char *business_key, size_t *out, bpm_err *err)
-{
-    size_t i = new_instance(s, p, business_key);
-    bpm_cmd cmd = {.kind = BPM_CMD_START, .node = start, .vars = (json_t *)vars};
-    bpm_rc rc = step(s, i, &cmd, err);
-    if (out)
-        *out = i;
-    return rc;
-}
-
 bpm_rc bpm_sim_start(bpm_sim *s, const char *process_id, const char *start_event, const json_t *vars,
                      const char *business_key, const char **out_id, bpm_err *err)
 {
     const bpm_process *p = find_process(s, process_id);
     if (!p)
         return bpm_err_set(err, BPM_NOT_FOUND, "process \"%s\" is not in the diagram", process_id ? process_id : "");
-    const bpm_node *start = NULL;
-    if (start_event) {
-        start = bpm_model_find_node(p, start_event);
-        if (!start)
-            return bpm_err_set(err, BPM_NOT_FOUND, "start event \"%s\" is not in process \"%s\"", start_event, p->id);
+    char id[BPM_ID_SIZE] = "";
+    bpm_rc rc = bpm_runtime_start(&s->rt, p->id, start_event, vars, business_key, NULL, s->now, id, err);
+    if (rc == BPM_INVALID) {
+        /* the failed start left no instance; scenarios still see the incident */
+        const bpm_node *at = err && err->where[0] ? bpm_model_find_node(p, err->where) : NULL;
+        trace_add(s, BPM_FX_INCIDENT, id[0] ? id : "-", at, err ? err->msg : NULL, s->now);
+        s->incidents++;
     }
-    size_t i;
-    bpm_rc rc = start_at(s, p, start, vars, business_key, &i, err);
-    if (out_id)
-        *out_id = s->insts[i]->id;
-    drain_queue(s);
+    if (out_id) {
+        size_t i = id[0] ? slot_of(s, id) : (size_t)-1;
+        *out_id = i != (size_t)-1 ? s->insts[i]->id : NULL;
+    }
     return rc;
 }
 
-/* ---- routing effects between instances ----------------------------------------- */
-
-static bool message_start(bpm_sim *s, const char *name, const json_t *vars, const char *business_key, bpm_err *err)
-{
-    for (size_t pi = 0; pi < s->m->n_processes; pi++) {
-        const bpm_process *p = &s->m->processes[pi];
-        for (size_t k = 0; k < p->n_top; k++) {
-            const bpm_node *n = p->top[k];
-            if (n->kind != BPM_NODE_START_EVENT || !n->n_events || n->events[0].kind != BPM_EVENT_MESSAGE ||
-                !n->events[0].message || !n->events[0].message->name ||
-                strcmp(n->events[0].message->name, name) != 0)
-                continue;
-            start_at(s, p, n, vars, business_key, NULL, err);
-            return true;
-        }
-    }
-    return false;
-}
-
-static void signal_start(bpm_sim *s, const char *name, const json_t *vars)
-{
-    for (size_t pi = 0; pi < s->m->n_processes; pi++) {
-        const bpm_process *p = &s->m->processes[pi];
-        for (size_t k = 0; k < p->n_top; k++) {
-            const bpm_node *n = p->top[k];
-            if (n->kind == BPM_NODE_START_EVENT && n->n_events && n->events[0].kind == BPM_EVENT_SIGNAL &&
-                n->events[0].signal && n->events[0].signal->name && strcmp(n->events[0].signal->name, name) == 0)
-                start_at(s, p, n, vars, NULL, NULL, NULL);
-        }
-    }
-}
-
-static size_t deliver(bpm_sim *s, bpm_wait_kind kind, const char *name, const char *key, const char *business_key,
-                      const json_t *vars, bool all, bpm_err *err)
-{
-    size_t count = 0;
-    /* Snapshot (instance, wait) pairs first: delivering changes the waits. */
-    typedef struct {
-        size_t inst;
-        uint32_t wait;
-    } target;
-    target *t = NULL;
-    size_t n = 0, cap = 0;
-    for (size_t i = 0; i < s->n_insts; i++) {
-        const bpm_inst *inst = s->insts[i];
-        if (inst->state != BPM_INST_ACTIVE || inst->suspended)
-            continue;
-        if (business_key && (!inst->business_key || strcmp(inst->business_key, business_key) != 0))
-            continue;
-        for (size_t w = 0; w < inst->n_waits; w++) {
-            const bpm_wait *wt = &inst->waits[w];
-            if (wt->kind != kind || !wt->name || strcmp(wt->name, name) != 0)
-                continue;
-            if (key && (!wt->key || strcmp(wt->key, key) != 0))
-                continue;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 8;
-                t = bpm_xrealloc(t, cap * sizeof *t);
-            }
-            t[n++] = (target){i, wt->id};
-        }
-    }
-    for (size_t k = 0; k < n; k++) {
-        if (!all && count)
-            break;
-        if (!bpm_inst_wait(s->insts[t[k].inst], t[k].wait))
-            continue; /* an earlier delivery cancelled it */
-        bpm_cmd cmd = {.kind = BPM_CMD_TRIGGER, .wait = t[k].wait, .vars = (json_t *)vars};
-        step(s, t[k].inst, &cmd, err);
-        count++;
-    }
-    free(t);
-    return count;
-}
-
-static void drain_queue(bpm_sim *s)
-{
-    for (size_t q = 0; q < s->n_queue; q++) {
-        pending p = s->queue[q];
-        s->queue[q].value = NULL;
-        switch (p.kind) {
-        case BPM_FX_START_CHILD: {
-            const bpm_process *cp = find_process(s, p.name);
-            if (!cp) {
-                trace_add(s, BPM_FX_INCIDENT, s->insts[p.from]->id, NULL, "called process is not in the diagram", s->now);
-                s->incidents++;
-                break;
-            }
-            size_t ci = new_instance(s, cp, p.key); /* only camunda:in businessKey gives one */
-            s->insts[ci]->parent_instance = bpm_arena_strdup(s->insts[ci]->arena, s->insts[p.from]->id);
-            s->insts[ci]->parent_wait = p.wait;
-            bpm_cmd cmd = {.kind = BPM_CMD_START, .vars = p.value};
-            step(s, ci, &cmd, NULL);
-            break;
-        }
-        case BPM_FX_END: {
-            for (size_t i = 0; i < s->n_insts; i++) {
-                if (strcmp(s->insts[i]->id, p.name) != 0)
-                    continue;
-                bpm_cmd cmd = {.kind = p.error_end ? BPM_CMD_ERROR : BPM_CMD_COMPLETE, .wait = p.wait,
-                               .vars = p.value, .code = p.key, .message = p.extra};
-                step(s, i, &cmd, NULL);
-            }
-            break;
-        }
-        case BPM_FX_WAIT_CLOSE:
-            for (size_t i = 0; i < s->n_insts; i++) {
-                bpm_inst *c = s->insts[i];
-                if (c->state == BPM_INST_ACTIVE && c->parent_instance && c->parent_wait == p.wait &&
-                    strcmp(c->parent_instance, s->insts[p.from]->id) == 0) {
-                    bpm_cmd cmd = {.kind = BPM_CMD_CANCEL};
-                    step(s, i, &cmd, NULL);
-                }
-            }
-            break;
-        case BPM_FX_SIGNAL:
-            deliver(s, BPM_WAIT_SIGNAL, p.name ? p.name : "", NULL, NULL, p.value, true, NULL);
-            signal_start(s, p.name ? p.name : "", p.value);
-            break;
-        case BPM_FX_MESSAGE:
-            if (!deliver(s, BPM_WAIT_MESSAGE, p.name ? p.name : "", p.key, NULL, p.value, false, NULL))
-                message_start(s, p.name ? p.name : "", p.value, NULL, NULL);
-            break;
-        default:
-            break;
-        }
-        json_decref(p.value);
-    }
-    s->n_queue = 0;
-}
-
-/* ---- commands ------------------------------------------------------------------- */
-
+/* The first open task, job or async wait at element (in instance, if given). */
 static bool find_wait(bpm_sim *s, const char *element, const char *instance, bool jobs_only, size_t *out_i,
                       uint32_t *out_w)
 {
     for (size_t i = 0; i < s->n_insts; i++) {
         const bpm_inst *inst = s->insts[i];
-        if (inst->state != BPM_INST_ACTIVE || (instance && strcmp(inst->id, instance) != 0))
+        if (!live(inst) || (instance && strcmp(inst->id, instance) != 0))
             continue;
         for (size_t w = 0; w < inst->n_waits; w++) {
             const bpm_wait *wt = &inst->waits[w];
@@ -388,9 +409,7 @@ bpm_rc bpm_sim_complete(bpm_sim *s, const char *element, const char *instance, c
     if (!find_wait(s, element, instance, false, &i, &w))
         return bpm_err_set(err, BPM_NOT_FOUND, "nothing waits at \"%s\" to be completed", element);
     bpm_cmd cmd = {.kind = BPM_CMD_COMPLETE, .wait = w, .vars = (json_t *)vars};
-    bpm_rc rc = step(s, i, &cmd, err);
-    drain_queue(s);
-    return rc;
+    return bpm_runtime_run(&s->rt, s->insts[i]->id, &cmd, NULL, s->now, err);
 }
 
 bpm_rc bpm_sim_throw(bpm_sim *s, const char *element, const char *code, const char *message, const json_t *vars,
@@ -401,59 +420,45 @@ bpm_rc bpm_sim_throw(bpm_sim *s, const char *element, const char *code, const ch
     if (!find_wait(s, element, NULL, true, &i, &w))
         return bpm_err_set(err, BPM_NOT_FOUND, "no task or job waits at \"%s\"", element);
     bpm_cmd cmd = {.kind = BPM_CMD_ERROR, .wait = w, .code = code, .message = message, .vars = (json_t *)vars};
-    bpm_rc rc = step(s, i, &cmd, err);
-    drain_queue(s);
-    return rc;
+    return bpm_runtime_run(&s->rt, s->insts[i]->id, &cmd, NULL, s->now, err);
 }
 
 bpm_rc bpm_sim_correlate(bpm_sim *s, const char *name, const char *key, const char *business_key, const json_t *vars,
                          bool all, bpm_err *err)
 {
-    size_t n = deliver(s, BPM_WAIT_MESSAGE, name, key, business_key, vars, all, err);
-    if (!n && !message_start(s, name, vars, business_key, err)) {
-        drain_queue(s);
-        return bpm_err_set(err, BPM_NOT_FOUND, "no process waits for message \"%s\"%s%s", name, key ? " with key " : "",
-                           key ? key : "");
-    }
-    drain_queue(s);
-    return BPM_OK;
+    return bpm_runtime_correlate(&s->rt, name, key, business_key, vars, all, s->now, NULL, err);
 }
 
 bpm_rc bpm_sim_signal(bpm_sim *s, const char *name, const json_t *vars, bpm_err *err)
 {
-    deliver(s, BPM_WAIT_SIGNAL, name, NULL, NULL, vars, true, err);
-    signal_start(s, name, vars);
-    drain_queue(s);
-    return BPM_OK;
+    return bpm_runtime_signal(&s->rt, name, vars, s->now, NULL, err);
 }
 
 bpm_rc bpm_sim_advance(bpm_sim *s, int64_t ms, bpm_err *err)
 {
     int64_t until = s->now + ms;
+    /* fire one timer at a time, moving the clock to its due time, so timers
+     * set up by a firing one are seen in order */
     for (int guard = 0; guard < 100000; guard++) {
-        size_t best_i = 0;
-        uint32_t best_w = 0;
-        int64_t best_due = INT64_MAX;
+        int64_t due = INT64_MAX;
         for (size_t i = 0; i < s->n_insts; i++) {
             const bpm_inst *inst = s->insts[i];
-            if (inst->state != BPM_INST_ACTIVE || inst->suspended)
+            if (!live(inst))
                 continue;
-            for (size_t w = 0; w < inst->n_waits; w++) {
-                const bpm_wait *wt = &inst->waits[w];
-                if (wt->kind == BPM_WAIT_TIMER && wt->due_ms <= until && wt->due_ms < best_due) {
-                    best_due = wt->due_ms;
-                    best_i = i;
-                    best_w = wt->id;
-                }
-            }
+            for (size_t w = 0; w < inst->n_waits; w++)
+                if (inst->waits[w].kind == BPM_WAIT_TIMER && inst->waits[w].due_ms < due)
+                    due = inst->waits[w].due_ms;
         }
-        if (!best_w)
+        if (due == INT64_MAX || due > until)
             break;
-        if (best_due > s->now)
-            s->now = best_due;
-        bpm_cmd cmd = {.kind = BPM_CMD_TRIGGER, .wait = best_w};
-        step(s, best_i, &cmd, err);
-        drain_queue(s);
+        if (due > s->now)
+            s->now = due;
+        size_t fired = 0;
+        bpm_rc rc = bpm_runtime_fire_timers(&s->rt, s->now, 1, &fired, err);
+        if (rc && rc != BPM_INVALID)
+            return rc;
+        if (!fired)
+            break; /* the due timer failed: it stays, as a failed job would */
     }
     s->now = until;
     return BPM_OK;
@@ -465,9 +470,10 @@ bpm_rc bpm_sim_cancel(bpm_sim *s, const char *instance, bpm_err *err)
         if (s->insts[i]->state != BPM_INST_ACTIVE || (instance && strcmp(s->insts[i]->id, instance) != 0))
             continue;
         bpm_cmd cmd = {.kind = BPM_CMD_CANCEL};
-        step(s, i, &cmd, err);
+        char id[BPM_ID_SIZE];
+        snprintf(id, sizeof id, "%s", s->insts[i]->id);
+        bpm_runtime_run(&s->rt, id, &cmd, NULL, s->now, err);
     }
-    drain_queue(s);
     return BPM_OK;
 }
 
@@ -493,7 +499,6 @@ json_t *bpm_sim_active(const bpm_sim *s)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(out, json_string(ids[i]));
     free(ids);
-    (void)index_of;
     return out;
 }
 

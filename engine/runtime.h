@@ -1,0 +1,50 @@
+/* The runtime: turns the commands of every adapter (start, complete, correlate,
+ * signal, fire timers, cancel...) into transactions through the store port.
+ * One call is one transaction: lock the instance, run the step function, save
+ * the new state and effects, then route what the step threw at other
+ * instances (signals, messages, called processes, a child's end) in the same
+ * transaction, so a rolled-back step leaves no trace anywhere. */
+#ifndef BPM_RUNTIME_H
+#define BPM_RUNTIME_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "exec.h"
+#include "ports.h"
+#include "store.h"
+
+typedef struct bpm_runtime {
+    bpm_store store;
+    const bpm_evaluator *eval;
+    size_t max_moves; /* per step; 0 = the step function's default */
+} bpm_runtime;
+
+/* Starts an instance of definition_id at its none start event (or at
+ * start_event). out_id (may be NULL) receives the new id. BPM_INVALID with
+ * the incident's text when the start itself fails (nothing is stored). */
+bpm_rc bpm_runtime_start(const bpm_runtime *rt, const char *definition_id, const char *start_event, const json_t *vars,
+                         const char *business_key, const char *user, int64_t now_ms, char *out_id, bpm_err *err);
+
+/* Runs one command on one instance (complete, trigger, error, escalate,
+ * cancel, suspend, resume, modify). An incident is recorded and reported as
+ * BPM_INVALID; the instance stays as it was. */
+bpm_rc bpm_runtime_run(const bpm_runtime *rt, const char *instance_id, const bpm_cmd *cmd, const char *user,
+                       int64_t now_ms, bpm_err *err);
+
+/* Delivers a message: to waiting subscriptions (name, key and/or business
+ * key), else to message start events. all=false: exactly one target
+ * (BPM_NOT_FOUND when none, BPM_CONFLICT when several). *delivered (may be
+ * NULL) counts the targets. */
+bpm_rc bpm_runtime_correlate(const bpm_runtime *rt, const char *name, const char *key, const char *business_key,
+                             const json_t *vars, bool all, int64_t now_ms, size_t *delivered, bpm_err *err);
+
+/* Broadcasts a signal to every subscription and signal start event. */
+bpm_rc bpm_runtime_signal(const bpm_runtime *rt, const char *name, const json_t *vars, int64_t now_ms,
+                          size_t *delivered, bpm_err *err);
+
+/* Fires due timers (at most max; 0 = all), earliest first, each in its own
+ * transaction. *fired (may be NULL) counts them. */
+bpm_rc bpm_runtime_fire_timers(const bpm_runtime *rt, int64_t now_ms, size_t max, size_t *fired, bpm_err *err);
+
+#endif
