@@ -505,6 +505,21 @@ static const char *signal_name(const bpm_event_def *ev)
     return ev->ref ? ev->ref : "";
 }
 
+/* bpmn-js shows a collapsed subprocess on a plane of its own whose root
+ * element is "<id>_plane"; a trace may name the subprocess by it. */
+static void canonical_ids(const bpm_model *m, entries *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        char *el = e->v[i].el;
+        size_t n = strlen(el);
+        if (n <= 6 || strcmp(el + n - 6, "_plane") != 0 || find_node(m, el))
+            continue;
+        el[n - 6] = '\0';
+        if (!find_node(m, el))
+            el[n - 6] = '_';
+    }
+}
+
 /* ---- scopes of the simulator run ---------------------------------------------------
  * The k-th createScope of a run makes the scope with id index offset + k; the
  * offset is found by checking every later reference against the element. */
@@ -1376,6 +1391,7 @@ static void replay(const corpus *c, size_t ti, const bpm_evaluator *ev, result *
         goto done;
     }
     pl.m = m0;
+    canonical_ids(m0, &pl.e);
     if (!build_tree(&pl.e, &pl.t)) {
         res->out = OUT_ERROR;
         res->error = bpm_xstrdup("cannot reconstruct the simulator's scopes from the trace");
