@@ -16,11 +16,37 @@ static const struct {
      "simulate DIAGRAM [--process ID] [--vars JSON] [--answers FILE] [--json]   run a diagram in memory"},
 };
 
+/* Commands of the durable engine: they take their own name as argv[0]. */
+static const struct {
+    const char *name;
+    const char *help;
+} ops[] = {
+    {"deploy", "deploy FILE... [--name N]            deploy diagrams (unchanged ones are not deployed again)"},
+    {"definitions", "definitions                         deployed process definitions"},
+    {"start", "start KEY [--business-key K] [--vars JSON] [--user U]   start an instance; prints its id"},
+    {"instances", "instances [--definition KEY] [--state active|completed|terminated|incident] [--business-key K]"},
+    {"instance", "instance ID                         tokens, variables, tasks, jobs, subscriptions, incidents"},
+    {"tasks", "tasks [--assignee U] [--group G] [--instance ID]"},
+    {"task", "task claim|unclaim|complete ID [--user U] [--vars JSON]"},
+    {"correlate", "correlate NAME [--key K] [--business-key BK] [--vars JSON] [--all]"},
+    {"signal", "signal NAME [--vars JSON]"},
+    {"incidents", "incidents                           open incidents"},
+    {"cancel", "cancel ID"},
+    {"suspend", "suspend ID"},
+    {"resume", "resume ID"},
+    {"clock", "clock [--offset DURATION]           engine time (wall clock + offset)"},
+    {"timers", "timers                              fire the timers that are due now"},
+};
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: bpmnctl COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %s\n", commands[i].help);
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        fprintf(out, "  %s\n", ops[i].help);
+    fprintf(out, "\nThe database is BPMND_DATABASE_URL, else the embedded cluster in BPMND_DATA_DIR.\n"
+                 "Every listing takes --json.\n");
 }
 
 int main(int argc, char **argv)
@@ -36,6 +62,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 2, argv + 2);
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strcmp(argv[1], ops[i].name) == 0)
+            return bpm_cli_ops(argc - 1, argv + 1);
     fprintf(stderr, "bpmnctl: unknown command \"%s\"\n", argv[1]);
     usage(stderr);
     return 2;

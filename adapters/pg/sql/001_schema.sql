@@ -37,6 +37,17 @@ create table process_definition (
 );
 create unique index process_definition_key_version on process_definition (key, coalesce(tenant_id, ''), version);
 
+-- Start events that react to a message or signal, per definition (the
+-- latest version of a key is the one started).
+create table start_trigger (
+    definition_id   text not null references process_definition (id) on delete cascade,
+    kind            text not null,      -- message|signal|timer
+    name            text not null,      -- message or signal name; timer value
+    element_id      text not null,
+    primary key (definition_id, element_id)
+);
+create index start_trigger_name on start_trigger (kind, name);
+
 -- One row per instance; its token tree (scopes, element instances, waits,
 -- compensation records) is the step function's state, kept as one JSON
 -- document so a command costs one UPDATE. What other queries need (variables,

@@ -1,0 +1,592 @@
+/* The store port over PostgreSQL: instance rows with their state document,
+ * waits as rows in user_task / job / subscription, variables, history and
+ * incidents; a step's writes go to the server as one pipelined batch. */
+#include "pgstore.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpmn.h"
+#include "compile.h"
+#include "pg_int.h"
+#include "timer.h"
+
+static void unref_model(void *p) { bpm_model_unref(p); }
+
+bpm_pgstore *bpm_pgstore_new(bpm_pg *pg, const bpm_evaluator *ev)
+{
+    bpm_pgstore *s = bpm_xcalloc(1, sizeof *s);
+    s->pg = pg;
+    s->ev = ev;
+    s->cache_arena = bpm_arena_new();
+    bpm_strmap_init(&s->models, s->cache_arena);
+    s->urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    return s;
+}
+
+void bpm_pgstore_free(bpm_pgstore *s)
+{
+    if (!s)
+        return;
+    bpm_arena_free(s->cache_arena); /* deferred unrefs release the models */
+    if (s->urandom >= 0)
+        close(s->urandom);
+    free(s);
+}
+
+static PGconn *conn(bpm_pgstore *s) { return bpm_pg_conn(s->pg); }
+
+/* ---- small helpers -------------------------------------------------------------- */
+
+static bpm_rc q(bpm_pgstore *s, const char *sql, int n, const char *const *params, PGresult **out, const char *doing,
+                bpm_err *err)
+{
+    PGresult *res = PQexecParams(conn(s), sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        bpm_rc rc = bpm_pg_error(s->pg, res, doing, err);
+        PQclear(res);
+        return rc;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return BPM_OK;
+}
+
+static void iso(int64_t ms, char *buf, size_t n)
+{
+    if (!bpm_timer_format_iso(ms, buf, n))
+        snprintf(buf, n, "1970-01-01T00:00:00.000Z");
+}
+
+/* ---- transactions, ids, models ------------------------------------------------ */
+
+static bpm_rc s_begin(void *self, bpm_err *err) { return bpm_pg_exec(((bpm_pgstore *)self)->pg, "begin", err); }
+static bpm_rc s_commit(void *self, bpm_err *err) { return bpm_pg_exec(((bpm_pgstore *)self)->pg, "commit", err); }
+static void s_rollback(void *self) { bpm_pg_exec(((bpm_pgstore *)self)->pg, "rollback", NULL); }
+
+static void s_new_id(void *self, char out[BPM_ID_SIZE])
+{
+    bpm_pgstore *s = self;
+    unsigned char b[16] = {0};
+    if (s->urandom < 0 || read(s->urandom, b, sizeof b) != (ssize_t)sizeof b) {
+        /* no /dev/urandom: ask the server, which always has a generator */
+        PGresult *res = PQexec(conn(s), "select gen_random_uuid()::text");
+        snprintf(out, BPM_ID_SIZE, "%s", PQresultStatus(res) == PGRES_TUPLES_OK ? PQgetvalue(res, 0, 0) : "0");
+        PQclear(res);
+        return;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(out, BPM_ID_SIZE, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+             b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static bpm_rc s_model(void *self, const char *definition_id, const bpm_model **m, const bpm_process **p, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    bpm_model *cached = bpm_strmap_get(&s->models, definition_id);
+    if (!cached) {
+        const char *params[1] = {definition_id};
+        PGresult *res = NULL;
+        bpm_rc rc = q(s,
+                      "select r.bytes, d.key from process_definition d join resource r"
+                      " on r.deployment_id = d.deployment_id and r.name = d.resource_name where d.id = $1",
+                      1, params, &res, "load a process definition", err);
+        if (rc)
+            return rc;
+        if (PQntuples(res) == 0) {
+            PQclear(res);
+            return bpm_err_set(err, BPM_NOT_FOUND, "process definition \"%s\" does not exist", definition_id);
+        }
+        size_t len = 0;
+        unsigned char *xml = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &len);
+        PQclear(res);
+        bpm_diags d;
+        bpm_diags_init(&d);
+        bpm_model *model = NULL;
+        rc = xml ? bpm_bpmn_read_buffer((const char *)xml, len, definition_id, NULL, &model, &d, err) : BPM_INTERNAL;
+        PQfreemem(xml);
+        if (!rc && bpm_compile_model(model, s->ev, &d) != BPM_OK)
+            rc = bpm_err_set(err, BPM_INVALID, "process definition \"%s\" no longer compiles", definition_id);
+        bpm_diags_cleanup(&d);
+        if (rc) {
+            bpm_model_unref(model);
+            return rc;
+        }
+        bpm_strmap_put(&s->models, bpm_arena_strdup(s->cache_arena, definition_id), model, NULL);
+        bpm_arena_defer(s->cache_arena, unref_model, model);
+        cached = model;
+    }
+    /* the definition's process: its key is the part before the first ':' */
+    const char *colon = strchr(definition_id, ':');
+    char key[256];
+    snprintf(key, sizeof key, "%.*s", colon ? (int)(colon - definition_id) : (int)strlen(definition_id), definition_id);
+    const bpm_process *proc = bpm_model_find_process(cached, key);
+    if (!proc)
+        return bpm_err_set(err, BPM_NOT_FOUND, "process \"%s\" is not in definition \"%s\"", key, definition_id);
+    *m = cached;
+    *p = proc;
+    return BPM_OK;
+}
+
+/* ---- instances ----------------------------------------------------------------- */
+
+static const char *state_name(const bpm_inst *inst)
+{
+    return inst->state == BPM_INST_COMPLETED ? "completed" : inst->state == BPM_INST_TERMINATED ? "terminated" : "active";
+}
+
+static bpm_rc s_create(void *self, const bpm_inst *inst, const char *start_user, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    json_t *j = bpm_inst_to_json(inst);
+    char *state = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    char wait[16];
+    snprintf(wait, sizeof wait, "%u", inst->parent_wait);
+    const char *params[8] = {inst->id, inst->definition_id, inst->process->id, inst->business_key,
+                             inst->parent_instance, inst->parent_instance ? wait : NULL, start_user, state};
+    bpm_rc rc = q(s,
+                  "insert into process_instance (id, definition_id, definition_key, business_key, parent_instance_id,"
+                  " parent_wait, root_instance_id, start_user, state_json)"
+                  " values ($1, $2, $3, $4, $5, $6::int, coalesce((select coalesce(root_instance_id, id)"
+                  " from process_instance where id = $5), $1), $7, $8::jsonb)",
+                  8, params, NULL, "create a process instance", err);
+    free(state);
+    return rc;
+}
+
+static bpm_rc s_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    const char *params[1] = {id};
+    PGresult *res = NULL;
+    bpm_rc rc = q(s, "select definition_id, state_json from process_instance where id = $1 for update", 1, params, &res,
+                  "lock a process instance", err);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return bpm_err_set(err, BPM_NOT_FOUND, "process instance \"%s\" does not exist", id);
+    }
+    const bpm_model *m = NULL;
+    const bpm_process *p = NULL;
+    char def[256];
+    snprintf(def, sizeof def, "%s", PQgetvalue(res, 0, 0));
+    json_error_t je;
+    json_t *state = json_loads(PQgetvalue(res, 0, 1), 0, &je);
+    PQclear(res);
+    if (!state)
+        return bpm_err_set(err, BPM_INTERNAL, "the state of instance \"%s\" is not JSON: %s", id, je.text);
+    if ((rc = s_model(s, def, &m, &p, err)) == BPM_OK)
+        rc = bpm_inst_from_json(p, state, out, err);
+    json_decref(state);
+    return rc;
+}
+
+/* ---- save: one pipelined batch -------------------------------------------------- */
+
+typedef struct batch {
+    bpm_pgstore *s;
+    int sent;
+    bool failed;
+} batch;
+
+static void send(batch *b, const char *sql, int n, const char *const *params)
+{
+    if (b->failed)
+        return;
+    if (!PQsendQueryParams(conn(b->s), sql, n, NULL, params, NULL, NULL, 0))
+        b->failed = true;
+    else
+        b->sent++;
+}
+
+static bpm_rc finish(batch *b, bpm_err *err)
+{
+    PGconn *c = conn(b->s);
+    bpm_rc rc = BPM_OK;
+    if (!b->failed && !PQpipelineSync(c))
+        b->failed = true;
+    for (;;) {
+        PGresult *res = PQgetResult(c);
+        if (!res) {
+            if (PQpipelineStatus(c) == PQ_PIPELINE_OFF || b->failed)
+                break;
+            continue; /* end of one query's results */
+        }
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && rc == BPM_OK)
+            rc = bpm_pg_error(b->s->pg, res, "save a step", err);
+        PQclear(res);
+    }
+    if (b->failed && rc == BPM_OK)
+        rc = bpm_err_set(err, BPM_UNAVAILABLE, "could not send a step to PostgreSQL: %s", PQerrorMessage(c));
+    PQexitPipelineMode(c);
+    return rc;
+}
+
+static const char *json_str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+/* PostgreSQL text[] literal of a JSON array of strings, in arena a. */
+static const char *text_array(const json_t *arr, bpm_arena *a)
+{
+    char *out = "{";
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        const char *str = json_string_value(v);
+        if (!str)
+            continue;
+        char *q2 = bpm_arena_alloc(a, strlen(str) * 2 + 3);
+        char *w = q2;
+        *w++ = '"';
+        for (const char *c = str; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *w++ = '\\';
+            *w++ = *c;
+        }
+        *w++ = '"';
+        *w = '\0';
+        out = bpm_arena_sprintf(a, "%s%s%s", out, i ? "," : "", q2);
+    }
+    return bpm_arena_sprintf(a, "%s}", out);
+}
+
+/* A date written by a designer (due date, follow-up): ISO text, or NULL. */
+static const char *as_timestamp(const char *v, bpm_arena *a)
+{
+    int64_t ms;
+    if (!v || bpm_timer_parse_date(v, &ms, NULL) != BPM_OK)
+        return NULL;
+    char buf[BPM_TIMER_ISO_SIZE];
+    iso(ms, buf, sizeof buf);
+    return bpm_arena_strdup(a, buf);
+}
+
+static void open_wait(batch *b, const bpm_inst *inst, const bpm_wait *w, bpm_arena *a)
+{
+    char wid[16], prio[24], due[BPM_TIMER_ISO_SIZE];
+    snprintf(wid, sizeof wid, "%u", w->id);
+    char id[BPM_ID_SIZE];
+    s_new_id(b->s, id);
+    switch (w->kind) {
+    case BPM_WAIT_USER_TASK: {
+        const json_t *d = w->data;
+        snprintf(prio, sizeof prio, "%lld", (long long)json_integer_value(json_object_get(d, "priority")));
+        const char *p[13] = {id, inst->id, wid, w->node->id, inst->definition_id, json_str(d, "name"),
+                             json_str(d, "assignee"), text_array(json_object_get(d, "candidateUsers"), a),
+                             text_array(json_object_get(d, "candidateGroups"), a), as_timestamp(json_str(d, "due"), a),
+                             as_timestamp(json_str(d, "followUp"), a), prio, json_str(d, "formKey")};
+        char *data = json_dumps(d, JSON_COMPACT);
+        const char *p2[14];
+        memcpy(p2, p, sizeof p);
+        p2[13] = bpm_arena_strdup(a, data);
+        free(data);
+        send(b,
+             "insert into user_task (id, instance_id, wait_id, element_id, definition_id, name, assignee,"
+             " candidate_users, candidate_groups, due_at, follow_up_at, priority, form_key, data)"
+             " values ($1, $2, $3::int, $4, $5, $6, $7, $8::text[], $9::text[], $10::timestamptz, $11::timestamptz,"
+             " $12::int, $13, $14::jsonb)",
+             14, p2);
+        break;
+    }
+    case BPM_WAIT_MESSAGE:
+    case BPM_WAIT_SIGNAL:
+    case BPM_WAIT_CONDITION: {
+        const char *kind = w->kind == BPM_WAIT_MESSAGE ? "message" : w->kind == BPM_WAIT_SIGNAL ? "signal" : "condition";
+        const char *p[7] = {inst->id, wid, kind, w->name ? w->name : "", w->key, w->node->id, inst->business_key};
+        send(b,
+             "insert into subscription (instance_id, wait_id, kind, name, correlation_key, element_id, business_key)"
+             " values ($1, $2::int, $3, $4, $5, $6, $7)",
+             7, p);
+        break;
+    }
+    default: { /* jobs: async continuations, timers, external tasks, connectors, called processes */
+        const char *kind = "async";
+        const char *topic = w->name;
+        const char *due_at = NULL;
+        if (w->kind == BPM_WAIT_TIMER) {
+            kind = "timer";
+            iso(w->due_ms, due, sizeof due);
+            due_at = due;
+        } else if (w->kind == BPM_WAIT_CHILD) {
+            kind = "child";
+        } else if (w->kind == BPM_WAIT_JOB) {
+            const char *t = json_str(w->data, "type");
+            kind = t && strcmp(t, "connector") == 0 ? "connector" : t && strcmp(t, "job") == 0 ? "job" : "external";
+        }
+        snprintf(prio, sizeof prio, "%lld", (long long)json_integer_value(json_object_get(w->data, "priority")));
+        char *payload = w->data ? json_dumps(w->data, JSON_COMPACT) : NULL;
+        const char *p[10] = {id, inst->id, wid, kind, w->node->id, inst->definition_id, topic, due_at, prio,
+                             payload ? bpm_arena_strdup(a, payload) : NULL};
+        free(payload);
+        send(b,
+             "insert into job (id, instance_id, wait_id, kind, element_id, definition_id, topic, due_at, priority,"
+             " payload) values ($1, $2, $3::int, $4, $5, $6, $7, coalesce($8::timestamptz, now()), $9::bigint,"
+             " $10::jsonb)",
+             10, p);
+        break;
+    }
+    }
+}
+
+static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, const char *user, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    PGconn *c = conn(s);
+    bpm_arena *a = bpm_arena_new();
+    if (!PQenterPipelineMode(c)) {
+        bpm_arena_free(a);
+        return bpm_err_set(err, BPM_INTERNAL, "could not enter pipeline mode: %s", PQerrorMessage(c));
+    }
+    batch b = {.s = s};
+    json_t *j = bpm_inst_to_json(inst);
+    char *state = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    bool incident_only = fx->n == 1 && fx->items[0].kind == BPM_FX_INCIDENT;
+    if (!incident_only) {
+        const char *p[4] = {inst->id, state, state_name(inst), inst->suspended ? "true" : "false"};
+        send(&b,
+             "update process_instance set state_json = $2::jsonb, state = $3, suspended = $4::boolean,"
+             " ended_at = case when $3 <> 'active' then coalesce(ended_at, now()) end, version = version + 1,"
+             " incident = false where id = $1",
+             4, p);
+    }
+    free(state);
+    for (size_t i = 0; i < fx->n; i++) {
+        const bpm_effect *e = &fx->items[i];
+        char at[BPM_TIMER_ISO_SIZE], wid[16], scope[16];
+        iso(e->at_ms, at, sizeof at);
+        snprintf(wid, sizeof wid, "%u", e->wait);
+        snprintf(scope, sizeof scope, "%u", e->ei);
+        const char *element = e->node ? e->node->id : NULL;
+        const char *type = e->node ? bpm_model_kind_name(e->node->kind) : "process";
+        switch (e->kind) {
+        case BPM_FX_WAIT_OPEN: {
+            const bpm_wait *w = bpm_inst_wait(inst, e->wait);
+            if (w)
+                open_wait(&b, inst, w, a);
+            break;
+        }
+        case BPM_FX_WAIT_CLOSE: {
+            const char *p[2] = {inst->id, wid};
+            send(&b,
+                 "with t as (delete from user_task where instance_id = $1 and wait_id = $2::int),"
+                 " j as (delete from job where instance_id = $1 and wait_id = $2::int),"
+                 " r as (update incident set resolved_at = now() where instance_id = $1 and configuration = $2::text"
+                 " and resolved_at is null)"
+                 " delete from subscription where instance_id = $1 and wait_id = $2::int",
+                 2, p);
+            break;
+        }
+        case BPM_FX_VAR: {
+            char *v = e->value ? json_dumps(e->value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+            char *old = e->old_value ? json_dumps(e->old_value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+            const char *p[3] = {inst->id, scope, e->name};
+            if (v) {
+                const char *pv[4] = {p[0], p[1], p[2], v};
+                send(&b,
+                     "insert into variable (instance_id, scope_id, name, value) values ($1, $2::int, $3, $4::jsonb)"
+                     " on conflict (instance_id, scope_id, name) do update set value = excluded.value,"
+                     " updated_at = now()",
+                     4, pv);
+            } else {
+                send(&b, "delete from variable where instance_id = $1 and scope_id = $2::int and name = $3", 3, p);
+            }
+            json_t *detail = json_pack("{s:s, s:o, s:o}", "name", e->name, "old",
+                                       old ? json_loads(old, JSON_DECODE_ANY, NULL) : json_null(), "new",
+                                       v ? json_loads(v, JSON_DECODE_ANY, NULL) : json_null());
+            char *dj = json_dumps(detail, JSON_COMPACT);
+            json_decref(detail);
+            const char *ph[7] = {at, inst->id, inst->process->id, inst->business_key, scope, user, dj};
+            send(&b,
+                 "insert into history (at, instance_id, definition_key, business_key, kind, scope_id, user_id, detail)"
+                 " values ($1::timestamptz, $2, $3, $4, 'variable', $5::int, $6, $7::jsonb)",
+                 7, ph);
+            free(dj);
+            free(v);
+            free(old);
+            break;
+        }
+        case BPM_FX_INCIDENT: {
+            char id[BPM_ID_SIZE];
+            s_new_id(s, id);
+            const char *p[6] = {id, inst->id, inst->definition_id, element, e->wait ? wid : NULL, e->message};
+            send(&b,
+                 "insert into incident (id, instance_id, definition_id, element_id, type, configuration, message)"
+                 " values ($1, $2, $3, $4, 'failedStep', $5, $6)",
+                 6, p);
+            const char *pi[1] = {inst->id};
+            send(&b, "update process_instance set incident = true where id = $1", 1, pi);
+            const char *ph[7] = {at, inst->id, inst->process->id, inst->business_key, element, type, e->message};
+            send(&b,
+                 "insert into history (at, instance_id, definition_key, business_key, kind, element_id, element_type,"
+                 " detail) values ($1::timestamptz, $2, $3, $4, 'incident', $5, $6, jsonb_build_object('message', $7::text))",
+                 7, ph);
+            break;
+        }
+        case BPM_FX_ENTER:
+        case BPM_FX_LEAVE:
+        case BPM_FX_CANCEL:
+        case BPM_FX_END: {
+            if (e->kind != BPM_FX_END && !element && e->kind != BPM_FX_ENTER)
+                break; /* the process's own leave/cancel is told by instance-end */
+            const char *kind = e->kind == BPM_FX_ENTER   ? (element ? "enter" : "instance-start")
+                               : e->kind == BPM_FX_LEAVE ? "leave"
+                               : e->kind == BPM_FX_END   ? "instance-end"
+                                                         : "cancel";
+            const char *p[10] = {at,   inst->id, inst->process->id, inst->business_key, kind, element, type, scope,
+                                 user, e->kind == BPM_FX_END ? e->message : NULL};
+            send(&b,
+                 "insert into history (at, instance_id, definition_key, business_key, kind, element_id, element_type,"
+                 " scope_id, user_id, detail) values ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8::int, $9,"
+                 " case when $10::text is null then null else jsonb_build_object('state', $10::text) end)",
+                 10, p);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    bpm_rc rc = finish(&b, err);
+    bpm_arena_free(a);
+    return rc;
+}
+
+/* ---- lookups -------------------------------------------------------------------- */
+
+static bpm_rc s_find(void *self, const bpm_find *qr, bpm_wait_ref **out, size_t *n, bpm_arena *a, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    char limit[24], wid[16], now[BPM_TIMER_ISO_SIZE];
+    snprintf(limit, sizeof limit, "%zu", qr->limit ? qr->limit : (size_t)1000000);
+    snprintf(wid, sizeof wid, "%u", qr->wait);
+    iso(qr->now_ms, now, sizeof now);
+    PGresult *res = NULL;
+    bpm_rc rc;
+    switch (qr->kind) {
+    case BPM_FIND_MESSAGE:
+    case BPM_FIND_SIGNAL: {
+        const char *p[5] = {qr->kind == BPM_FIND_MESSAGE ? "message" : "signal", qr->name, qr->key, qr->business_key,
+                            limit};
+        rc = q(s,
+               "select s.instance_id, s.wait_id, 0 from subscription s join process_instance i on i.id = s.instance_id"
+               " where s.kind = $1 and s.name = $2 and ($3::text is null or s.correlation_key = $3)"
+               " and ($4::text is null or i.business_key = $4) and i.state = 'active' and not i.suspended"
+               " order by s.created_at, s.instance_id, s.wait_id limit $5::bigint",
+               5, p, &res, "look up subscriptions", err);
+        break;
+    }
+    case BPM_FIND_TIMER_DUE: {
+        const char *p[2] = {now, limit};
+        rc = q(s,
+               "select j.instance_id, j.wait_id, (extract(epoch from j.due_at) * 1000)::bigint from job j"
+               " join process_instance i on i.id = j.instance_id where j.kind = 'timer' and j.due_at <= $1::timestamptz"
+               " and i.state = 'active' and not i.suspended order by j.due_at, j.created_at limit $2::bigint",
+               2, p, &res, "look up due timers", err);
+        break;
+    }
+    case BPM_FIND_CHILDREN: {
+        const char *p[2] = {qr->instance_id, wid};
+        rc = q(s,
+               "select id, 0, 0 from process_instance where parent_instance_id = $1 and parent_wait = $2::int"
+               " and state = 'active'",
+               2, p, &res, "look up called instances", err);
+        break;
+    }
+    default: { /* WAIT_AT */
+        const char *p[2] = {qr->instance_id, qr->element};
+        rc = q(s,
+               "select instance_id, wait_id, 0 from user_task where ($1::text is null or instance_id = $1) and element_id = $2"
+               " union all select instance_id, wait_id, 0 from job where ($1::text is null or instance_id = $1)"
+               " and element_id = $2 union all select instance_id, wait_id, 0 from subscription"
+               " where ($1::text is null or instance_id = $1) and element_id = $2",
+               2, p, &res, "look up waits", err);
+        break;
+    }
+    }
+    if (rc)
+        return rc;
+    size_t rows = (size_t)PQntuples(res);
+    bpm_wait_ref *refs = bpm_arena_calloc(a, rows ? rows : 1, sizeof *refs);
+    for (size_t i = 0; i < rows; i++) {
+        refs[i].instance_id = bpm_arena_strdup(a, PQgetvalue(res, (int)i, 0));
+        refs[i].wait = (uint32_t)strtoul(PQgetvalue(res, (int)i, 1), NULL, 10);
+        refs[i].due_ms = strtoll(PQgetvalue(res, (int)i, 2), NULL, 10);
+    }
+    PQclear(res);
+    *out = refs;
+    *n = rows;
+    return BPM_OK;
+}
+
+static bpm_rc s_start_triggers(void *self, bpm_event_kind kind, const char *name, bpm_start_trigger **out, size_t *n,
+                               bpm_arena *a, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    const char *p[2] = {kind == BPM_EVENT_MESSAGE ? "message" : "signal", name};
+    PGresult *res = NULL;
+    bpm_rc rc = q(s,
+                  "select t.definition_id, t.element_id from start_trigger t join process_definition d"
+                  " on d.id = t.definition_id where t.kind = $1 and t.name = $2 and not d.suspended"
+                  " and d.version = (select max(version) from process_definition x where x.key = d.key"
+                  " and x.tenant_id is not distinct from d.tenant_id) order by d.key",
+                  2, p, &res, "look up start events", err);
+    if (rc)
+        return rc;
+    size_t rows = (size_t)PQntuples(res);
+    bpm_start_trigger *t = bpm_arena_calloc(a, rows ? rows : 1, sizeof *t);
+    for (size_t i = 0; i < rows; i++) {
+        t[i].definition_id = bpm_arena_strdup(a, PQgetvalue(res, (int)i, 0));
+        t[i].element = bpm_arena_strdup(a, PQgetvalue(res, (int)i, 1));
+    }
+    PQclear(res);
+    *out = t;
+    *n = rows;
+    return BPM_OK;
+}
+
+static bpm_rc s_latest(void *self, const char *key, char out[256], bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    const char *p[1] = {key};
+    PGresult *res = NULL;
+    bpm_rc rc = q(s,
+                  "select id from process_definition where key = $1 and tenant_id is null order by version desc limit 1",
+                  1, p, &res, "look up a process definition", err);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return bpm_err_set(err, BPM_NOT_FOUND, "no process definition with key \"%s\" is deployed", key);
+    }
+    snprintf(out, 256, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return BPM_OK;
+}
+
+static const bpm_store_ops pg_ops = {s_begin, s_commit, s_rollback, s_new_id, s_model, s_create,
+                                     s_lock,  s_save,   s_find,     s_start_triggers, s_latest};
+
+bpm_store bpm_pgstore_port(bpm_pgstore *s) { return (bpm_store){&pg_ops, s}; }
+
+bpm_rc bpm_pgstore_resolve(bpm_pgstore *s, const char *key_or_id, char out[256], bpm_err *err)
+{
+    if (strchr(key_or_id, ':')) {
+        snprintf(out, 256, "%s", key_or_id);
+        return BPM_OK;
+    }
+    return s_latest(s, key_or_id, out, err);
+}

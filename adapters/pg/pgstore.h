@@ -1,0 +1,51 @@
+/* The store port (engine/store.h) over PostgreSQL, and deployments. One
+ * bpm_pgstore per connection and thread; models are parsed, validated and
+ * compiled once per definition and cached in the store. */
+#ifndef BPM_PGSTORE_H
+#define BPM_PGSTORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "diag.h"
+#include "pg.h"
+#include "ports.h"
+#include "store.h" /* engine/store.h: the port */
+
+typedef struct bpm_pgstore bpm_pgstore;
+
+/* New store over pg (borrowed; must outlive it), compiling expressions with
+ * ev (borrowed). Free with bpm_pgstore_free(). */
+bpm_pgstore *bpm_pgstore_new(bpm_pg *pg, const bpm_evaluator *ev);
+void bpm_pgstore_free(bpm_pgstore *s);
+/* The port: {ops, s}. */
+bpm_store bpm_pgstore_port(bpm_pgstore *s);
+
+/* ---- deployments -------------------------------------------------------------- */
+
+typedef struct bpm_resource {
+    const char *name; /* file name: "order.bpmn" */
+    const char *bytes;
+    size_t len;
+} bpm_resource;
+
+typedef struct bpm_deployed {
+    char deployment_id[BPM_ID_SIZE];
+    bool duplicate;          /* nothing changed: the existing deployment is returned */
+    json_t *definitions;     /* [{id, key, version, name, resource}] (new reference) */
+} bpm_deployed;
+
+/* Deploys resources in one transaction: every .bpmn/.bpmn20.xml resource is
+ * read, validated and compiled; any error rejects the whole deployment with
+ * every diagnostic in diags (file = resource name) and BPM_INVALID. Each
+ * executable process becomes a definition (version = 1 + the highest of its
+ * key). With dedup, if every resource equals the latest deployment of the
+ * same name and source, nothing is deployed and that deployment is returned
+ * (duplicate = true). */
+bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, const bpm_resource *res, size_t n,
+                          bool dedup, bpm_deployed *out, bpm_diags *diags, bpm_err *err);
+
+/* The latest definition id of key, or the definition id itself if it is one. */
+bpm_rc bpm_pgstore_resolve(bpm_pgstore *s, const char *key_or_id, char out[256], bpm_err *err);
+
+#endif
