@@ -83,7 +83,8 @@ static void link_targets(const bpm_node *n, const bpm_node ***out, size_t *n_out
  * without passing through g (BPMN 2.0.2 §13.4.3: paths that "do not visit the
  * Inclusive Gateway"). Paths never leave the scope: tokens of an enclosing
  * scope are not considered, and a nested subprocess counts as one node. */
-static void reach_incoming(bpm_run *r, const bpm_node *from, const bpm_node *g, uint8_t *seen, uint8_t *hit)
+static void reach_incoming(bpm_run *r, const bpm_node *from, const bpm_node *g, uint8_t *seen, uint8_t *hit,
+                           bool boundaries)
 {
     if (from == g || seen[from->index])
         return;
@@ -98,15 +99,15 @@ static void reach_incoming(bpm_run *r, const bpm_node *from, const bpm_node *g, 
                     hit[k] = 1;
             continue;
         }
-        reach_incoming(r, f->target, g, seen, hit);
+        reach_incoming(r, f->target, g, seen, hit, boundaries);
     }
-    for (size_t i = 0; i < from->n_boundaries; i++)
-        reach_incoming(r, from->boundaries[i], g, seen, hit);
+    for (size_t i = 0; boundaries && i < from->n_boundaries; i++)
+        reach_incoming(r, from->boundaries[i], g, seen, hit, boundaries);
     const bpm_node **links;
     size_t n_links;
     link_targets(from, &links, &n_links, r->arena);
     for (size_t i = 0; i < n_links; i++)
-        reach_incoming(r, links[i], g, seen, hit);
+        reach_incoming(r, links[i], g, seen, hit, boundaries);
 }
 
 /* The ancestor of ei that lives directly in scope (ei itself, or the
@@ -152,18 +153,24 @@ static bool no_token_pending(bpm_run *r, uint32_t scope, const bpm_node *g, cons
         const bpm_ei *ae = bpm_inst_ei(r->inst, a);
         if (!ae->node || ae->kind == BPM_EI_EVENT_SCOPE)
             continue;
+        /* It may arrive on an empty flow by any path, boundary events
+         * included (it must be waited for); it belongs to a later activation
+         * only if its own token, by sequence flows alone, reaches an occupied
+         * flow (Table 13.3 speaks of paths "formed by Sequence Flow"; a
+         * boundary event does not move the waiting token itself). */
         memset(seen, 0, n_nodes);
         memset(hit, 0, g->n_incoming);
-        reach_incoming(r, ae->node, g, seen, hit);
+        reach_incoming(r, ae->node, g, seen, hit, true);
         bool to_empty = false, to_occupied = false;
-        for (size_t k = 0; k < g->n_incoming; k++) {
-            if (!hit[k])
-                continue;
-            if (occupied[k])
-                to_occupied = true;
-            else
+        for (size_t k = 0; k < g->n_incoming; k++)
+            if (hit[k] && !occupied[k])
                 to_empty = true;
-        }
+        memset(seen, 0, n_nodes);
+        memset(hit, 0, g->n_incoming);
+        reach_incoming(r, ae->node, g, seen, hit, false);
+        for (size_t k = 0; k < g->n_incoming; k++)
+            if (hit[k] && occupied[k])
+                to_occupied = true;
         if (to_empty && !to_occupied)
             return false;
     }
