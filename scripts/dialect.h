@@ -12,8 +12,11 @@
  *   string, math, table
  * Arrays are Lua sequences (1-based), objects tables with string keys. The
  * chunk returns plain data only (nil, null, booleans, numbers, strings,
- * tables of those; dates are ISO text); tables it builds carry no metatable,
- * so an empty one may stand for [] or {}.
+ * tables of those; dates are ISO text). Lists made by the prelude carry the
+ * array marker of scripts.h, and so does an empty FEEL list literal
+ * (__dx.list()), so an empty list stays []; other list literals are plain
+ * sequences with items. Contexts carry no marker: an unmarked empty table
+ * is {}.
  * See docs/expressions.md for the supported subsets. */
 #ifndef BPM_DIALECT_H
 #define BPM_DIALECT_H
@@ -49,7 +52,12 @@ bpm_rc bpm_feel_translate(const char *text, bpm_arena *a, const char **lua_out, 
  * error, tostring, tonumber, getmetatable, setmetatable, rawequal) and
  * string, math and table; it copies what it needs while loading and later
  * reads only `null` from that _ENV, at call time, so `null` may be defined
- * after the prelude. */
+ * after the prelude. Call the chunk with two arguments, which it keeps to
+ * itself (never in __dx): mark(t, is_array), which gives the plain table t
+ * the array (true) or object (false) marker and returns t, and marker(v),
+ * which returns 1 for an array, 2 for an object, 0 for no metatable (or not
+ * a table) and -1 for another metatable. lua_sandbox.c passes functions on
+ * bpm_lua_value_mark/_marker; loading fails without them. */
 extern const char bpm_dialect_prelude[];
 
 /* ---- internal to scripts/: shared by juel.c and feel.c ------------------- */

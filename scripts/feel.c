@@ -1448,6 +1448,12 @@ static void emit_in(parser *p, const node *n, int level, int reg)
 
 static void emit_list(parser *p, const node *n, int level, int reg)
 {
+    if (n->n_kids == 0) {
+        /* a new marked table: an unmarked {} would leave as a JSON object */
+        put(p, "__dx.list()");
+        mark(p, n, level + 1, reg + 2);
+        return;
+    }
     put(p, "{");
     for (size_t i = 0; i < n->n_kids; i++) {
         if (i)

@@ -852,6 +852,30 @@ static int ref_new_table(lua_State *L)
     return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+#if HAVE_DIALECT
+/* The two functions bpm_dialect_prelude takes as its arguments. Only the
+ * prelude holds them (as upvalues of its helpers); scripts mark tables with
+ * json.array/json.object, which refuse foreign metatables the same way. */
+
+/* mark(t, is_array): the array (or object) marker on a plain table; returns t. */
+static int prelude_mark(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (bpm_lua_value_marker(L, 1) < 0)
+        return luaL_error(L, "table already has a metatable");
+    bpm_lua_value_mark(L, 1, lua_toboolean(L, 2));
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* marker(v): 1 array, 2 object, 0 no metatable (or not a table), -1 other. */
+static int prelude_marker(lua_State *L)
+{
+    lua_pushinteger(L, lua_type(L, 1) == LUA_TTABLE ? bpm_lua_value_marker(L, 1) : 0);
+    return 1;
+}
+#endif
+
 /* Builds everything; runs under lua_pcall so a failure is an error, not a panic. */
 static int setup(lua_State *L)
 {
@@ -948,7 +972,9 @@ static int setup(lua_State *L)
         return lua_error(L);
     lua_pushvalue(L, env);
     lua_setupvalue(L, -2, 1);
-    lua_call(L, 0, 0);
+    lua_pushcfunction(L, prelude_mark);
+    lua_pushcfunction(L, prelude_marker);
+    lua_call(L, 2, 0);
 #endif
 
     /* Freeze: every table in the base env becomes a read-only proxy. */

@@ -36,7 +36,21 @@ typedef bpm_rc (*translate_fn)(const char *, bpm_arena *, const char **, bpm_err
 /* Each case is translated, compared with the expected Lua text, then run with
  * the plain Lua 5.4 API (prelude, `null`, vars from JSON, a fixed `execution`)
  * in an environment holding only the globals the contract allows; the result,
- * turned back into JSON, must match. */
+ * turned back into JSON, must match. Arrays and empty objects carry marker
+ * metatables as in the sandbox (scripts.h), and the prelude gets the same
+ * mark/marker functions; an unmarked empty table comes back as {}. */
+
+static const char MARKERS[] =
+    "local A = {__name = 'json.array', __metatable = false}\n"
+    "local O = {__name = 'json.object', __metatable = false}\n"
+    "local getmt = debug.getmetatable\n"
+    "function __mark(t, array) return setmetatable(t, array and A or O) end\n"
+    "function __marker(v)\n"
+    "  if type(v) ~= 'table' then return 0 end\n"
+    "  local m = getmt(v)\n"
+    "  if m == nil then return 0 elseif m == A then return 1 elseif m == O then return 2 end\n"
+    "  return -1\n"
+    "end\n";
 
 static const char SETUP[] =
     "null = setmetatable({}, {__name = 'null'})\n"
@@ -55,12 +69,38 @@ static lua_State *new_state(void)
     lua_State *L = luaL_newstate();
     assert_non_null(L);
     luaL_openlibs(L);
-    if (luaL_loadbufferx(L, bpm_dialect_prelude, strlen(bpm_dialect_prelude), "=prelude", "t") ||
-        lua_pcall(L, 0, 0, 0))
+    if (luaL_dostring(L, MARKERS))
+        fail_msg("markers: %s", lua_tostring(L, -1));
+    if (luaL_loadbufferx(L, bpm_dialect_prelude, strlen(bpm_dialect_prelude), "=prelude", "t"))
+        fail_msg("prelude: %s", lua_tostring(L, -1));
+    lua_getglobal(L, "__mark");
+    lua_getglobal(L, "__marker");
+    if (lua_pcall(L, 2, 0, 0))
         fail_msg("prelude: %s", lua_tostring(L, -1));
     if (luaL_dostring(L, SETUP))
         fail_msg("setup: %s", lua_tostring(L, -1));
     return L;
+}
+
+/* Gives the table on top of the stack the array or object marker. */
+static void mark_top(lua_State *L, bool array)
+{
+    lua_getglobal(L, "__mark");
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, array);
+    lua_call(L, 2, 0);
+}
+
+/* 1 array, 2 object, 0 no metatable, -1 another metatable. */
+static int marker_of(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_getglobal(L, "__marker");
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 1);
+    int m = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return m;
 }
 
 static void push_json(lua_State *L, json_t *j)
@@ -91,6 +131,7 @@ static void push_json(lua_State *L, json_t *j)
             push_json(L, v);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
+        mark_top(L, true);
         break;
     }
     case JSON_OBJECT: {
@@ -102,6 +143,8 @@ static void push_json(lua_State *L, json_t *j)
             push_json(L, v);
             lua_setfield(L, -2, k);
         }
+        if (json_object_size(j) == 0)
+            mark_top(L, false);
         break;
     }
     }
@@ -136,16 +179,11 @@ static json_t *to_json(lua_State *L, int idx, int depth)
     lua_pop(L, 1);
     if (is_null)
         return json_null();
-    if (lua_getmetatable(L, idx)) {
-        lua_pop(L, 1);
+    int marker = marker_of(L, idx);
+    if (marker < 0)
         return json_string("<table with a metatable>");
-    }
     lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-    lua_pushnil(L);
-    bool empty = !lua_next(L, idx);
-    if (!empty)
-        lua_pop(L, 2);
-    if (n > 0 || empty) {
+    if (marker == 1 || (marker == 0 && n > 0)) {
         json_t *a = json_array();
         for (lua_Integer i = 1; i <= n; i++) {
             lua_rawgeti(L, idx, i);
@@ -397,7 +435,7 @@ static void run_generated(translate_fn tr, void (*make)(gen *, int), const char 
         lua_settop(L, 0);
         bpm_arena_free(a);
     }
-    print_message("%d generated expressions ran, %d stopped on a coercion error\n", rounds, failed);
+    print_message("%d generated expressions ran, %d stopped on a run-time error\n", rounds, failed);
     lua_close(L);
 }
 
@@ -545,9 +583,82 @@ static const tcase CASES[] = {
     {"[1, x, \"a\", null]",
      "return {1, __dx.nn(vars.x), \"a\", null}",
      "{}", "[1,null,\"a\",null]"},
+    /* empty lists are marked, so they stay [] in JSON; an empty context is {} */
     {"[]",
-     "return {}",
+     "return __dx.list()",
      "{}", "[]"},
+    {"{}",
+     "return {}",
+     "{}", "{}"},
+    {"[[], {}]",
+     "return {__dx.list(), {}}",
+     "{}", "[[],{}]"},
+    {"{a: [], b: {}}",
+     "return {a = __dx.list(), b = {}}",
+     "{}", "{\"a\":[],\"b\":{}}"},
+    {"xs",
+     "return vars.xs",
+     "{\"xs\":[]}", "[]"},
+    {"obj",
+     "return vars.obj",
+     "{\"obj\":{}}", "{}"},
+    {"items[price > 1000]",
+     "return __dx.ffilter(vars.items, function(l1) return __dx.fgt(__dx.fk(l1, \"price\", vars.price), 1000) end)",
+     "{\"items\":[{\"price\":5}]}", "[]"},
+    {"items[price > 1000].name",
+     "return __dx.fget(__dx.ffilter(vars.items, function(l1) return __dx.fgt(__dx.fk(l1, \"price\", vars.price), 1000) end), \"name\")",
+     "{\"items\":[{\"name\":\"a\",\"price\":5}]}", "[]"},
+    {"xs.name",
+     "return __dx.fget(vars.xs, \"name\")",
+     "{\"xs\":[]}", "[]"},
+    {"obj.name",
+     "return __dx.fget(vars.obj, \"name\")",
+     "{\"obj\":{}}", "null"},
+    {"for x in [] return x",
+     "return __dx.ffor(__dx.list(), function(l1) return l1 end)",
+     "{}", "[]"},
+    {"for x in xs return x * 2",
+     "return __dx.ffor(vars.xs, function(l1) return __dx.fmul(l1, 2) end)",
+     "{\"xs\":[]}", "[]"},
+    {"for x in xs return date(x)",
+     "return __dx.fout(__dx.ffor(vars.xs, function(l1) return __dx.fn_date(l1) end))",
+     "{\"xs\":[]}", "[]"},
+    {"{d: date(\"2024-01-01\"), l: []}",
+     "return __dx.fout({d = __dx.nn(__dx.fn_date(\"2024-01-01\")), l = __dx.list()})",
+     "{}", "{\"d\":\"2024-01-01\",\"l\":[]}"},
+    {"[date(\"2024-01-01\"), []]",
+     "return __dx.fout({__dx.nn(__dx.fn_date(\"2024-01-01\")), __dx.list()})",
+     "{}", "[\"2024-01-01\",[]]"},
+    {"append([], 1)",
+     "return __dx.fn_append(__dx.list(), 1)",
+     "{}", "[1]"},
+    {"concatenate([], xs)",
+     "return __dx.fn_concatenate(__dx.list(), vars.xs)",
+     "{\"xs\":[]}", "[]"},
+    {"sublist(xs, 1, 0)",
+     "return __dx.fn_sublist(vars.xs, 1, 0)",
+     "{\"xs\":[1]}", "[]"},
+    {"reverse(xs)",
+     "return __dx.fn_reverse(vars.xs)",
+     "{\"xs\":[]}", "[]"},
+    {"index of(xs, 9)",
+     "return __dx.fn_index_of(vars.xs, 9)",
+     "{\"xs\":[1]}", "[]"},
+    {"distinct values(xs)",
+     "return __dx.fn_distinct_values(vars.xs)",
+     "{\"xs\":[]}", "[]"},
+    {"flatten([[], [[]]])",
+     "return __dx.fn_flatten({__dx.list(), {__dx.list()}})",
+     "{}", "[]"},
+    {"count(xs)",
+     "return __dx.fn_count(vars.xs)",
+     "{\"xs\":[]}", "0"},
+    {"count(obj)",
+     "return __dx.fn_count(vars.obj)",
+     "{\"obj\":{}}", "null"},
+    {"string(xs) + string(obj) + string({})",
+     "return __dx.fadd(__dx.fadd(__dx.fn_string(vars.xs), __dx.fn_string(vars.obj)), __dx.fn_string({}))",
+     "{\"xs\":[],\"obj\":{}}", "\"[]{}{}\""},
     {"{a: 1, \"b c\": [true]}",
      "return {a = 1, [\"b c\"] = {true}}",
      "{}", "{\"a\":1,\"b c\":[true]}"},
@@ -591,7 +702,7 @@ static const tcase CASES[] = {
      "return __dx.fevery(vars.xs, function(l1) return __dx.fgt(l1, 1) end)",
      "{\"xs\":[1,2,3]}", "false"},
     {"every x in [] satisfies x > 1",
-     "return __dx.fevery({}, function(l1) return __dx.fgt(l1, 1) end)",
+     "return __dx.fevery(__dx.list(), function(l1) return __dx.fgt(l1, 1) end)",
      "{}", "true"},
     {"for x in xs return x * 2",
      "return __dx.ffor(vars.xs, function(l1) return __dx.fmul(l1, 2) end)",
@@ -645,7 +756,7 @@ static const tcase CASES[] = {
      "return __dx.fn_sum(vars.xs)",
      "{\"xs\":[1,2,3.5]}", "6.5"},
     {"sum([])",
-     "return __dx.fn_sum({})",
+     "return __dx.fn_sum(__dx.list())",
      "{}", "null"},
     {"min(xs)",
      "return __dx.fn_min(vars.xs)",

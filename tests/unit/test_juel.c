@@ -36,7 +36,21 @@ typedef bpm_rc (*translate_fn)(const char *, bpm_arena *, const char **, bpm_err
 /* Each case is translated, compared with the expected Lua text, then run with
  * the plain Lua 5.4 API (prelude, `null`, vars from JSON, a fixed `execution`)
  * in an environment holding only the globals the contract allows; the result,
- * turned back into JSON, must match. */
+ * turned back into JSON, must match. Arrays and empty objects carry marker
+ * metatables as in the sandbox (scripts.h), and the prelude gets the same
+ * mark/marker functions; an unmarked empty table comes back as {}. */
+
+static const char MARKERS[] =
+    "local A = {__name = 'json.array', __metatable = false}\n"
+    "local O = {__name = 'json.object', __metatable = false}\n"
+    "local getmt = debug.getmetatable\n"
+    "function __mark(t, array) return setmetatable(t, array and A or O) end\n"
+    "function __marker(v)\n"
+    "  if type(v) ~= 'table' then return 0 end\n"
+    "  local m = getmt(v)\n"
+    "  if m == nil then return 0 elseif m == A then return 1 elseif m == O then return 2 end\n"
+    "  return -1\n"
+    "end\n";
 
 static const char SETUP[] =
     "null = setmetatable({}, {__name = 'null'})\n"
@@ -55,12 +69,38 @@ static lua_State *new_state(void)
     lua_State *L = luaL_newstate();
     assert_non_null(L);
     luaL_openlibs(L);
-    if (luaL_loadbufferx(L, bpm_dialect_prelude, strlen(bpm_dialect_prelude), "=prelude", "t") ||
-        lua_pcall(L, 0, 0, 0))
+    if (luaL_dostring(L, MARKERS))
+        fail_msg("markers: %s", lua_tostring(L, -1));
+    if (luaL_loadbufferx(L, bpm_dialect_prelude, strlen(bpm_dialect_prelude), "=prelude", "t"))
+        fail_msg("prelude: %s", lua_tostring(L, -1));
+    lua_getglobal(L, "__mark");
+    lua_getglobal(L, "__marker");
+    if (lua_pcall(L, 2, 0, 0))
         fail_msg("prelude: %s", lua_tostring(L, -1));
     if (luaL_dostring(L, SETUP))
         fail_msg("setup: %s", lua_tostring(L, -1));
     return L;
+}
+
+/* Gives the table on top of the stack the array or object marker. */
+static void mark_top(lua_State *L, bool array)
+{
+    lua_getglobal(L, "__mark");
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, array);
+    lua_call(L, 2, 0);
+}
+
+/* 1 array, 2 object, 0 no metatable, -1 another metatable. */
+static int marker_of(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_getglobal(L, "__marker");
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 1);
+    int m = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return m;
 }
 
 static void push_json(lua_State *L, json_t *j)
@@ -91,6 +131,7 @@ static void push_json(lua_State *L, json_t *j)
             push_json(L, v);
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
+        mark_top(L, true);
         break;
     }
     case JSON_OBJECT: {
@@ -102,6 +143,8 @@ static void push_json(lua_State *L, json_t *j)
             push_json(L, v);
             lua_setfield(L, -2, k);
         }
+        if (json_object_size(j) == 0)
+            mark_top(L, false);
         break;
     }
     }
@@ -136,16 +179,11 @@ static json_t *to_json(lua_State *L, int idx, int depth)
     lua_pop(L, 1);
     if (is_null)
         return json_null();
-    if (lua_getmetatable(L, idx)) {
-        lua_pop(L, 1);
+    int marker = marker_of(L, idx);
+    if (marker < 0)
         return json_string("<table with a metatable>");
-    }
     lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-    lua_pushnil(L);
-    bool empty = !lua_next(L, idx);
-    if (!empty)
-        lua_pop(L, 2);
-    if (n > 0 || empty) {
+    if (marker == 1 || (marker == 0 && n > 0)) {
         json_t *a = json_array();
         for (lua_Integer i = 1; i <= n; i++) {
             lua_rawgeti(L, idx, i);

@@ -186,6 +186,26 @@ static const escape_case escapes[] = {
     {"vars rawset", "rawset(vars, 'x', 1)", BPM_SCRIPT, "table expected, got vars", 0, 0},
     {"null rawset", "rawset(null, 'x', 1)", BPM_SCRIPT, "table expected, got null", 0, 0},
     {"json.array on proxy", "json.array(string)", BPM_SCRIPT, "already has a metatable", 0, 0},
+    /* the dialect prelude's markers: its mark function is out of reach, __dx.list
+     * only makes new tables, and a marker cannot be read, replaced or removed */
+    {"prelude mark hidden",
+     "for _, k in ipairs({'mark', 'marker', 'newlist', 'islist'}) do\n"
+     "  if __dx[k] ~= nil then return false end\n"
+     "end\n"
+     "return true",
+     BPM_OK, NULL, 0, 0},
+    {"__dx.list is new",
+     "local t = {} local l = __dx.list(t)\n"
+     "return l ~= t and l ~= __dx.list() and getmetatable(t) == nil and getmetatable(l) == false"
+     " and json.encode(l) == '[]' and json.encode(t) == '{}'",
+     BPM_OK, NULL, 0, 0},
+    {"__dx.list on proxy",
+     "local l = __dx.list(string)\n"
+     "return not rawequal(l, string) and getmetatable(string) == false and string.upper('a') == "
+     "'A'",
+     BPM_OK, NULL, 0, 0},
+    {"unmark list", "setmetatable(__dx.list(), nil)", BPM_SCRIPT, "protected metatable", 0, 0},
+    {"__dx read-only", "__dx.list = function(t) return t end", BPM_SCRIPT, "read-only", 0, 0},
     /* budgets */
     {"infinite loop", "local x = 0\nwhile true do\n  x = x + 1\nend", BPM_LIMIT,
      "script exceeded its instruction budget of 10000000 (line 3)", 0, 0},
