@@ -5,7 +5,9 @@
  *
  * Runtime contract of every translated chunk. It reads these globals only:
  *   vars       process variables: vars.name / vars["name"]; undefined -> nil
- *   null       JSON null, a unique sentinel (nil and null are both null)
+ *              (JUEL fails on an identifier naming no variable: __dx.jvar)
+ *   null       JSON null, a unique sentinel userdata (nil and null are both
+ *              null)
  *   execution  { instanceId, businessKey, elementId, definitionKey, now }
  *              (now: the step's time in epoch milliseconds)
  *   __dx       the helpers defined by bpm_dialect_prelude

@@ -903,7 +903,13 @@ static void emit(parser *p, const node *n, int level, int reg)
         put(p, "null");
         return;
     case N_VAR:
+        /* an identifier that names no variable fails, as in Camunda */
+        put(p, "__dx.jvar(");
         bpm_dialect_buf_var(&p->out, n->name, n->nlen);
+        put(p, ", ");
+        bpm_dialect_buf_quote(&p->out, n->name, n->nlen);
+        put(p, ")");
+        mark(p, n, level + 1, reg + 3);
         return;
     case N_EXEC:
         put(p, "execution.");

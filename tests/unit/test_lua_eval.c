@@ -153,8 +153,27 @@ static const cond_case conditions[] = {
     {BPM_DIALECT_JUEL, "${amount > 1000 && approved}", 1, NULL},
     {BPM_DIALECT_JUEL, "${amount < 1000}", 0, NULL},
     {BPM_DIALECT_JUEL, "${name == 'ada'}", 1, NULL},
+    /* JUEL: an identifier naming no variable fails, as Camunda's "Cannot resolve
+     * identifier"; execution.getVariable() and a variable holding null are null */
+    {BPM_DIALECT_JUEL, "${missing > 1}", -1, "unknown variable \"missing\" in JUEL expression"},
+    {BPM_DIALECT_JUEL, "${empty missing}", -1, "unknown variable \"missing\""},
+    {BPM_DIALECT_JUEL, "${missing == null}", -1, "unknown variable \"missing\""},
+    {BPM_DIALECT_JUEL, "${order.missing == null}", 1, NULL},
+    {BPM_DIALECT_JUEL, "${empty nothing}", 1, NULL},
+    {BPM_DIALECT_JUEL, "${execution.getVariable('missing') == null}", 1, NULL},
+    {BPM_DIALECT_JUEL, "${execution.hasVariable('missing') && missing > 1}", 0, NULL},
+    /* JUEL conditions return a Boolean, as in Camunda's UelExpressionCondition:
+     * no coercion of the result ("condition expression returns non-Boolean") */
+    {BPM_DIALECT_JUEL, "${name}", -1, "condition returned a string, expected a boolean"},
+    {BPM_DIALECT_JUEL, "${'true'}", -1, "condition returned a string, expected a boolean"},
+    {BPM_DIALECT_JUEL, "${nothing}", -1, "condition returned null, expected a boolean"},
     {BPM_DIALECT_FEEL, "amount > 1000 and approved", 1, NULL},
     {BPM_DIALECT_FEEL, "count(order.items) = 3", 0, NULL},
+    /* FEEL: a missing variable is null */
+    {BPM_DIALECT_FEEL, "missing = null", 1, NULL},
+    {BPM_DIALECT_FEEL, "missing > 1", -1, "condition returned null, expected a boolean"},
+    {BPM_DIALECT_FEEL, "\"true\"", -1, "condition returned a string, expected a boolean"},
+    {BPM_DIALECT_FEEL, "is empty(tags) and count(order.items[qty > 5]) = 0", 1, NULL},
 #endif
 };
 
