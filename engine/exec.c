@@ -65,6 +65,14 @@ void bpm_run_fail(bpm_run *r, uint32_t ei, const bpm_node *n, const char *fmt, .
 
 /* ---- commands ---------------------------------------------------------------- */
 
+static void cmd_trigger(bpm_run *r, uint32_t wid, const bpm_cmd *cmd);
+
+void bpm_run_trigger(bpm_run *r, uint32_t wait, json_t *vars)
+{
+    bpm_cmd cmd = {.kind = BPM_CMD_TRIGGER, .wait = wait, .vars = vars};
+    cmd_trigger(r, wait, &cmd);
+}
+
 static bool is_event_sub_start(const bpm_node *n)
 {
     return n->kind == BPM_NODE_START_EVENT && n->parent && n->parent->kind == BPM_NODE_EVENT_SUBPROCESS;
@@ -135,7 +143,7 @@ static void cmd_trigger(bpm_run *r, uint32_t wid, const bpm_cmd *cmd)
     if (is_event_sub_start(n)) {
         uint32_t scope = w.ei;
         if (n->interrupting) {
-            bpm_run_close_waits_of(r, scope);
+            bpm_run_close_scope_waits(r, scope);
             for (size_t i = r->inst->n_eis; i-- > 0;)
                 if (i < r->inst->n_eis && r->inst->eis[i].parent == scope && r->inst->eis[i].state != BPM_EI_DONE)
                     bpm_run_terminate(r, r->inst->eis[i].id);

@@ -829,7 +829,7 @@ static uint32_t start_event_sub(bpm_run *r, uint32_t scope, const bpm_node *star
 {
     if (interrupting) {
         clear_scope(r, scope);
-        bpm_run_close_waits_of(r, scope);
+        bpm_run_close_scope_waits(r, scope);
         bpm_ei *s = bpm_run_ei(r, scope);
         if (s)
             s->interrupted = true;

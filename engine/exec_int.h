@@ -65,6 +65,11 @@ uint32_t bpm_run_open_wait(bpm_run *r, uint32_t ei, const bpm_node *n, bpm_wait_
 void bpm_run_close_wait(bpm_run *r, uint32_t wait);
 /* Closes every wait owned by ei (not by its children). */
 void bpm_run_close_waits_of(bpm_run *r, uint32_t ei);
+/* Closes the waits a scope holds for what happens inside it (its event
+ * subprocesses' start events), keeping those of the boundary events attached
+ * to the scope itself: an interrupting event subprocess ends the inside of a
+ * subprocess, not the subprocess. */
+void bpm_run_close_scope_waits(bpm_run *r, uint32_t scope);
 /* Live child element instances of scope (not DONE). */
 size_t bpm_run_count_children(bpm_run *r, uint32_t scope);
 
@@ -123,6 +128,9 @@ void bpm_run_compensate(bpm_run *r, uint32_t from, const bpm_node *node, uint32_
 bool bpm_run_open_boundaries(bpm_run *r, uint32_t ei);
 /* Opens the wait(s) for a catching event definition on node, owned by ei. */
 bool bpm_run_subscribe(bpm_run *r, uint32_t ei, const bpm_node *n, bool interrupting);
+/* Fires one of the instance's own waits (a message, signal, timer or
+ * condition wait) from inside the step, as the TRIGGER command would. */
+void bpm_run_trigger(bpm_run *r, uint32_t wait, json_t *vars);
 /* The element instance that owns the scope ei runs in. */
 uint32_t bpm_run_scope_of(bpm_run *r, uint32_t ei);
 

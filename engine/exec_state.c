@@ -95,6 +95,17 @@ void bpm_run_close_waits_of(bpm_run *r, uint32_t ei)
             bpm_run_close_wait(r, r->inst->waits[i].id);
 }
 
+void bpm_run_close_scope_waits(bpm_run *r, uint32_t scope)
+{
+    for (size_t i = r->inst->n_waits; i-- > 0;) {
+        if (i >= r->inst->n_waits)
+            continue;
+        const bpm_wait *w = &r->inst->waits[i];
+        if (w->ei == scope && w->node->kind != BPM_NODE_BOUNDARY_EVENT)
+            bpm_run_close_wait(r, w->id);
+    }
+}
+
 size_t bpm_run_count_children(bpm_run *r, uint32_t scope)
 {
     size_t n = 0;

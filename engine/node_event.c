@@ -45,6 +45,48 @@ static void throw_message(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_
     fx->value = payload(r, ei);
 }
 
+static int node_depth(const bpm_node *n)
+{
+    int d = 0;
+    for (const bpm_node *p = n->parent; p; p = p->parent)
+        d++;
+    return d;
+}
+
+/* A signal reaches every catcher listening when it is thrown (BPMN 2.0.2
+ * §10.5.1 Signal): those of this very instance are triggered inside the step,
+ * before the throw event moves on, as Camunda 7 does; other instances get it
+ * through the runtime (BPM_FX_SIGNAL), which skips the thrower's instance. */
+static void throw_signal(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_event_def *ev)
+{
+    /* the same fallbacks as subscribing (bpm_run_subscribe): a signal without
+     * a name is the empty name, so unnamed throw and catch still meet */
+    const char *name = ev->signal && ev->signal->name ? ev->signal->name : ev->ref ? ev->ref : "";
+    bpm_effect *fx = bpm_run_effect(r, BPM_FX_SIGNAL, ei, n);
+    fx->name = name;
+    /* snapshot first: triggering opens and closes waits */
+    size_t n_ids = 0;
+    uint32_t *ids = bpm_arena_calloc(r->arena, r->inst->n_waits ? r->inst->n_waits : 1, sizeof *ids);
+    for (size_t i = 0; i < r->inst->n_waits; i++) {
+        const bpm_wait *w = &r->inst->waits[i];
+        if (w->kind == BPM_WAIT_SIGNAL && w->name && strcmp(w->name, name) == 0)
+            ids[n_ids++] = w->id;
+    }
+    /* inner catchers first (deeper elements), so an event subprocess inside
+     * a subprocess gets the signal before that subprocess's boundary event
+     * interrupts it; equal depth keeps subscription order */
+    for (size_t i = 1; i < n_ids; i++)
+        for (size_t j = i; j > 0 && node_depth(bpm_inst_wait(r->inst, ids[j - 1])->node) <
+                                        node_depth(bpm_inst_wait(r->inst, ids[j])->node); j--) {
+            uint32_t t = ids[j];
+            ids[j] = ids[j - 1];
+            ids[j - 1] = t;
+        }
+    for (size_t i = 0; i < n_ids && !r->failed; i++)
+        if (bpm_inst_wait(r->inst, ids[i]))
+            bpm_run_trigger(r, ids[i], NULL);
+}
+
 /* Link events: BPMN 2.0.2 §10.5.4, a go-to within one scope. */
 static void jump_link(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_event_def *ev)
 {
@@ -153,12 +195,9 @@ static void event_enter(bpm_run *r, uint32_t ei)
         case BPM_EVENT_MESSAGE:
             throw_message(r, ei, n, ev);
             break;
-        case BPM_EVENT_SIGNAL: {
-            bpm_effect *fx = bpm_run_effect(r, BPM_FX_SIGNAL, ei, n);
-            fx->name = ev->signal ? ev->signal->name : ev->ref;
-            fx->value = payload(r, ei);
+        case BPM_EVENT_SIGNAL:
+            throw_signal(r, ei, n, ev);
             break;
-        }
         case BPM_EVENT_COMPENSATE:
             if (compensate_from(r, ei, ev))
                 return; /* completes when its handlers have */
@@ -175,12 +214,9 @@ static void event_enter(bpm_run *r, uint32_t ei)
             case BPM_EVENT_MESSAGE:
                 throw_message(r, ei, n, ev);
                 break;
-            case BPM_EVENT_SIGNAL: {
-                bpm_effect *fx = bpm_run_effect(r, BPM_FX_SIGNAL, ei, n);
-                fx->name = ev->signal ? ev->signal->name : ev->ref;
-                fx->value = payload(r, ei);
+            case BPM_EVENT_SIGNAL:
+                throw_signal(r, ei, n, ev);
                 break;
-            }
             case BPM_EVENT_ESCALATION:
                 bpm_run_throw_escalation(r, ei, ev->escalation ? ev->escalation->code : NULL);
                 break;

@@ -222,6 +222,8 @@ static bpm_rc route(tx *t, bpm_err *err)
             if ((rc = find(t, &q, &refs, &n, err)))
                 break;
             for (size_t i = 0; !rc && i < n; i++) {
+                if (strcmp(refs[i].instance_id, r.from) == 0)
+                    continue; /* the thrower's own catchers fired inside its step */
                 bpm_cmd cmd = {.kind = BPM_CMD_TRIGGER, .wait = refs[i].wait, .vars = r.value};
                 rc = step_id(t, refs[i].instance_id, &cmd, NULL, err);
                 if (rc == BPM_NOT_FOUND || rc == BPM_CONFLICT)
