@@ -20,6 +20,8 @@ typedef struct bpm_env {
     int64_t now_ms;          /* time is an input */
     const bpm_evaluator *eval;
     size_t max_moves;        /* budget against cycles without a wait; 0 = 10000 */
+    uint64_t max_instructions; /* script budget per run; 0 = the evaluator's default */
+    size_t max_memory;         /* script memory per run in bytes; 0 = the evaluator's default */
     const char *user;        /* acting user for history, or NULL */
 } bpm_env;
 

@@ -8,9 +8,26 @@
 
 #include "exec_int.h"
 
+/* A script budget set on the process (camunda:property or zeebe:property
+ * named `bpmnd.script.maxInstructions` / `bpmnd.script.maxMemory`), else 0. */
+static uint64_t budget(const bpm_process *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_properties; i++) {
+        if (!p->properties[i].name || strcmp(p->properties[i].name, name) != 0 || !p->properties[i].value)
+            continue;
+        char *end = NULL;
+        unsigned long long v = strtoull(p->properties[i].value, &end, 10);
+        return end && *end == '\0' ? (uint64_t)v : 0;
+    }
+    return 0;
+}
+
 static bpm_eval_call call_of(bpm_run *r, uint32_t ei, const bpm_node *n)
 {
     (void)ei;
+    /* per definition first, then the engine's setting, then the evaluator's default */
+    uint64_t instructions = budget(r->p, "bpmnd.script.maxInstructions");
+    uint64_t memory = budget(r->p, "bpmnd.script.maxMemory");
     return (bpm_eval_call){
         .instance_id = r->inst->id,
         .business_key = r->inst->business_key,
@@ -18,6 +35,8 @@ static bpm_eval_call call_of(bpm_run *r, uint32_t ei, const bpm_node *n)
         .definition_key = r->p->id,
         .definition_id = r->inst->definition_id,
         .now_ms = r->env->now_ms,
+        .max_instructions = instructions ? instructions : r->env->max_instructions,
+        .max_memory = (size_t)(memory ? memory : r->env->max_memory),
     };
 }
 
