@@ -66,6 +66,14 @@ static bpm_rc step(tx *t, bpm_inst *inst, const bpm_model *m, const bpm_cmd *cmd
         rc = bpm_err_set(err, BPM_LIMIT, "one command caused more than 100000 steps across instances");
         goto done;
     }
+    if (t->rt->incidents_fail && fx.n == 1 && fx.items[0].kind == BPM_FX_INCIDENT) {
+        const bpm_effect *e = &fx.items[0];
+        rc = bpm_err_set(err, BPM_INVALID, "incident at \"%s\": %s", e->node ? e->node->id : inst->process->id,
+                         e->message ? e->message : "");
+        if (e->node)
+            bpm_err_where(err, "%s", e->node->id);
+        goto done;
+    }
     if ((rc = s->ops->save(s->self, inst, &fx, t->user, err)))
         goto done;
     const char *id = bpm_arena_strdup(t->arena, inst->id);

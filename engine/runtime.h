@@ -18,6 +18,10 @@ typedef struct bpm_runtime {
     bpm_store store;
     const bpm_evaluator *eval;
     size_t max_moves; /* per step; 0 = the step function's default */
+    /* Job execution: a step ending in an incident rolls the whole command
+     * back and returns BPM_INVALID without recording the incident, so the
+     * job executor can count a retry instead (Camunda's failed-job retries). */
+    bool incidents_fail;
 } bpm_runtime;
 
 /* Starts an instance of definition_id at its none start event (or at

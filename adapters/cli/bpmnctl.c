@@ -11,6 +11,8 @@ static const struct {
 } commands[] = {
     {"validate", bpm_cli_validate, "validate FILE... [--json]   check BPMN files, gcc-style diagnostics"},
     {"db", bpm_cli_db, "db migrate|start|stop|status      the database (BPMND_DATABASE_URL or the embedded cluster)"},
+    {"worker", bpm_cli_worker, "worker [--threads N] [--once]      run due async continuations and timers"},
+    {"retry", bpm_cli_retry, "retry JOB_OR_INCIDENT              give a failed job its retries back"},
     {"test", bpm_cli_test, "test DIAGRAM SCENARIO...    run scenarios in memory (docs/scenarios.md)"},
     {"simulate", bpm_cli_simulate,
      "simulate DIAGRAM [--process ID] [--vars JSON] [--answers FILE] [--json]   run a diagram in memory"},

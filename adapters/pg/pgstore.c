@@ -196,6 +196,7 @@ typedef struct batch {
     bpm_pgstore *s;
     int sent;
     bool failed;
+    int64_t now_ms; /* the step's time: jobs are due by engine time, not the server's */
 } batch;
 
 static void send(batch *b, const char *sql, int n, const char *const *params)
@@ -329,14 +330,20 @@ static void open_wait(batch *b, const bpm_inst *inst, const bpm_wait *w, bpm_are
         }
         snprintf(prio, sizeof prio, "%lld", (long long)json_integer_value(json_object_get(w->data, "priority")));
         char *payload = w->data ? json_dumps(w->data, JSON_COMPACT) : NULL;
-        const char *p[10] = {id, inst->id, wid, kind, w->node->id, inst->definition_id, topic, due_at, prio,
-                             payload ? bpm_arena_strdup(a, payload) : NULL};
+        char now_iso[BPM_TIMER_ISO_SIZE];
+        iso(b->now_ms, now_iso, sizeof now_iso);
+        const char *p[11] = {id, inst->id, wid, kind, w->node->id, inst->definition_id, topic,
+                             due_at ? due_at : now_iso, prio, payload ? bpm_arena_strdup(a, payload) : NULL,
+                             w->node->async.retry_time_cycle};
         free(payload);
         send(b,
              "insert into job (id, instance_id, wait_id, kind, element_id, definition_id, topic, due_at, priority,"
-             " payload) values ($1, $2, $3::int, $4, $5, $6, $7, coalesce($8::timestamptz, now()), $9::bigint,"
-             " $10::jsonb)",
-             10, p);
+             " payload, retry_cycle) values ($1, $2, $3::int, $4, $5, $6, $7, $8::timestamptz, $9::bigint,"
+             " $10::jsonb, $11)",
+             11, p);
+        /* idle workers sleep on this channel instead of polling */
+        const char *pn[1] = {kind};
+        send(b, "select pg_notify('bpmnd_jobs', $1)", 1, pn);
         break;
     }
     }
@@ -351,7 +358,7 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         bpm_arena_free(a);
         return bpm_err_set(err, BPM_INTERNAL, "could not enter pipeline mode: %s", PQerrorMessage(c));
     }
-    batch b = {.s = s};
+    batch b = {.s = s, .now_ms = fx->n ? fx->items[0].at_ms : 0};
     json_t *j = bpm_inst_to_json(inst);
     char *state = json_dumps(j, JSON_COMPACT);
     json_decref(j);

@@ -1,0 +1,191 @@
+/* Job acquisition, failure accounting and notifications. */
+#include "jobs.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timer.h"
+
+#define DEFAULT_RETRIES 3
+
+static void iso(int64_t ms, char *buf, size_t n)
+{
+    if (!bpm_timer_format_iso(ms, buf, n))
+        snprintf(buf, n, "1970-01-01T00:00:00.000Z");
+}
+
+static bpm_rc run(bpm_pg *pg, const char *sql, int n, const char *const *p, PGresult **out, const char *doing,
+                  bpm_err *err)
+{
+    PGresult *res = PQexecParams(bpm_pg_conn(pg), sql, n, NULL, p, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        bpm_rc rc = bpm_pg_error(pg, res, doing, err);
+        PQclear(res);
+        return rc;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return BPM_OK;
+}
+
+bpm_rc bpm_jobs_acquire(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t lock_ms, size_t max, bpm_job **out,
+                        size_t *n, bpm_arena *a, bpm_err *err)
+{
+    char now[BPM_TIMER_ISO_SIZE], until[BPM_TIMER_ISO_SIZE], lim[24];
+    iso(now_ms, now, sizeof now);
+    iso(now_ms + lock_ms, until, sizeof until);
+    snprintf(lim, sizeof lim, "%zu", max ? max : 1);
+    const char *p[4] = {worker, now, until, lim};
+    PGresult *res = NULL;
+    bpm_rc rc = run(pg,
+                    "update job j set lock_owner = $1, lock_expires_at = $3::timestamptz"
+                    " from (select j2.id from job j2 join process_instance i on i.id = j2.instance_id"
+                    " where j2.kind in ('async', 'timer') and j2.due_at <= $2::timestamptz and not j2.suspended"
+                    " and (j2.retries is null or j2.retries > 0)"
+                    " and (j2.lock_owner is null or j2.lock_expires_at < $2::timestamptz)"
+                    " and i.state = 'active' and not i.suspended"
+                    " order by j2.due_at, j2.priority desc limit $4::int for update of j2 skip locked) picked"
+                    " where j.id = picked.id"
+                    " returning j.id, j.instance_id, j.wait_id, j.kind, j.element_id, coalesce(j.retries, -1),"
+                    " j.retry_cycle, (extract(epoch from j.due_at) * 1000)::bigint",
+                    4, p, &res, "acquire jobs", err);
+    if (rc)
+        return rc;
+    size_t rows = (size_t)PQntuples(res);
+    bpm_job *jobs = bpm_arena_calloc(a, rows ? rows : 1, sizeof *jobs);
+    for (size_t i = 0; i < rows; i++) {
+        int r = (int)i;
+        jobs[i].id = bpm_arena_strdup(a, PQgetvalue(res, r, 0));
+        jobs[i].instance_id = bpm_arena_strdup(a, PQgetvalue(res, r, 1));
+        jobs[i].wait = (uint32_t)strtoul(PQgetvalue(res, r, 2), NULL, 10);
+        jobs[i].kind = bpm_arena_strdup(a, PQgetvalue(res, r, 3));
+        jobs[i].element_id = bpm_arena_strdup(a, PQgetvalue(res, r, 4));
+        jobs[i].retries = (int)strtol(PQgetvalue(res, r, 5), NULL, 10);
+        jobs[i].retry_cycle = PQgetisnull(res, r, 6) ? NULL : bpm_arena_strdup(a, PQgetvalue(res, r, 6));
+        jobs[i].due_ms = strtoll(PQgetvalue(res, r, 7), NULL, 10);
+    }
+    /* earliest first, whatever order UPDATE ... RETURNING chose */
+    for (size_t i = 1; i < rows; i++)
+        for (size_t j = i; j > 0 && jobs[j - 1].due_ms > jobs[j].due_ms; j--) {
+            bpm_job t = jobs[j];
+            jobs[j] = jobs[j - 1];
+            jobs[j - 1] = t;
+        }
+    PQclear(res);
+    *out = jobs;
+    *n = rows;
+    return BPM_OK;
+}
+
+/* The retry cycle "R5/PT5M": 5 retries, 5 minutes apart (Camunda 7
+ * failedJobRetryTimeCycle); without one, 3 retries backing off from 10 s. */
+static void retry_policy(const bpm_job *job, int *total, int64_t *interval_ms)
+{
+    *total = DEFAULT_RETRIES;
+    *interval_ms = 0; /* 0: exponential backoff */
+    bpm_timer_cycle c;
+    if (job->retry_cycle && bpm_timer_parse_cycle(job->retry_cycle, &c, NULL) == BPM_OK) {
+        int64_t next = 0;
+        bool done = false;
+        if (bpm_timer_cycle_next(&c, 1, 0, 0, &next, &done, NULL) == BPM_OK && !done && next > 0)
+            *interval_ms = next; /* the first occurrence after a start at 0 is one period */
+        if (c.repeat >= 0)
+            *total = (int)c.repeat;
+    }
+}
+
+bpm_rc bpm_jobs_fail(bpm_pg *pg, const bpm_job *job, const char *message, int64_t now_ms, bool *incident,
+                     bpm_err *err)
+{
+    int total;
+    int64_t interval;
+    retry_policy(job, &total, &interval);
+    int left = (job->retries < 0 ? total : job->retries) - 1;
+    if (left < 0)
+        left = 0;
+    int failures = total - left; /* 1 after the first failure */
+    int64_t delay = interval ? interval : 10000LL << (failures > 1 ? (failures - 1 < 10 ? failures - 1 : 10) : 0);
+    char due[BPM_TIMER_ISO_SIZE], retries[16];
+    iso(now_ms + delay, due, sizeof due);
+    snprintf(retries, sizeof retries, "%d", left);
+    const char *p[4] = {job->id, retries, due, message};
+    bpm_rc rc = run(pg,
+                    "update job set retries = $2::int, due_at = $3::timestamptz, lock_owner = null,"
+                    " lock_expires_at = null, error_message = $4 where id = $1",
+                    4, p, NULL, "record a job failure", err);
+    if (rc)
+        return rc;
+    const char *ph[3] = {job->instance_id, job->element_id, message};
+    run(pg,
+        "insert into history (instance_id, kind, element_id, detail)"
+        " values ($1, 'job-failed', $2, jsonb_build_object('message', $3::text))",
+        3, ph, NULL, "record a job failure", NULL);
+    if (incident)
+        *incident = left == 0;
+    if (left > 0)
+        return BPM_OK;
+    char id[64];
+    snprintf(id, sizeof id, "%s-incident", job->id);
+    const char *pi[4] = {id, job->instance_id, job->element_id, message};
+    return run(pg,
+               "with i as (insert into incident (id, instance_id, definition_id, element_id, type, configuration, message)"
+               " select $1, $2, p.definition_id, $3, 'failedJob', j.id, $4 from job j join process_instance p on p.id ="
+               " j.instance_id where j.instance_id = $2 and j.element_id = $3 and j.id || '-incident' = $1"
+               " on conflict (id) do update set resolved_at = null, message = excluded.message, created_at = now())"
+               " update process_instance set incident = true where id = $2",
+               4, pi, NULL, "open an incident", err);
+}
+
+bpm_rc bpm_jobs_retry(bpm_pg *pg, const char *job_or_incident, bpm_err *err)
+{
+    const char *p[1] = {job_or_incident};
+    PGresult *res = NULL;
+    bpm_rc rc = run(pg,
+                    "with target as (select j.id from job j where j.id = $1 union select n.configuration from incident n"
+                    " where n.id = $1), upd as (update job set retries = null, due_at = now() - interval '1 ms',"
+                    " lock_owner = null, lock_expires_at = null where id in (select id from target) returning id,"
+                    " instance_id), res as (update incident set resolved_at = now() where configuration in (select id"
+                    " from upd) and resolved_at is null returning instance_id), h as (insert into history (instance_id,"
+                    " kind, detail) select instance_id, 'operation', jsonb_build_object('operation', 'retry', 'job', id)"
+                    " from upd) select count(*) from upd",
+                    1, p, &res, "retry the job", err);
+    if (rc)
+        return rc;
+    bool found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+    PQclear(res);
+    if (!found)
+        return bpm_err_set(err, BPM_NOT_FOUND, "no job or incident \"%s\"", job_or_incident);
+    run(pg, "select pg_notify('bpmnd_jobs', 'retry')", 0, NULL, NULL, "notify", NULL);
+    return BPM_OK;
+}
+
+bpm_rc bpm_jobs_listen(bpm_pg *pg, bpm_err *err) { return bpm_pg_exec(pg, "listen bpmnd_jobs", err); }
+
+void bpm_jobs_wait(bpm_pg *pg, int timeout_ms)
+{
+    PGconn *c = bpm_pg_conn(pg);
+    struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+    if (pfd.fd >= 0)
+        poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
+    PQconsumeInput(c);
+    PGnotify *n;
+    while ((n = PQnotifies(c)))
+        PQfreemem(n);
+}
+
+int64_t bpm_jobs_next_due(bpm_pg *pg)
+{
+    PGresult *res = PQexec(bpm_pg_conn(pg),
+                           "select (extract(epoch from min(due_at)) * 1000)::bigint from job"
+                           " where kind in ('async', 'timer') and not suspended and (retries is null or retries > 0)");
+    int64_t due = INT64_MAX;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && !PQgetisnull(res, 0, 0))
+        due = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return due;
+}

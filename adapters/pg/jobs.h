@@ -1,0 +1,50 @@
+/* The job executor's side of PostgreSQL: acquiring due jobs with a lock and
+ * an expiry (FOR UPDATE SKIP LOCKED, so any number of workers in any number
+ * of processes share them), failures counted as retries with backoff until an
+ * incident, operator retries, and waiting for work with LISTEN/NOTIFY. */
+#ifndef BPM_JOBS_H
+#define BPM_JOBS_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "err.h"
+#include "pg.h"
+#include "store.h"
+
+typedef struct bpm_job {
+    const char *id;
+    const char *instance_id;
+    uint32_t wait;
+    const char *kind;        /* async | timer */
+    const char *element_id;
+    int retries;             /* left before this attempt; -1 = not failed yet */
+    const char *retry_cycle; /* camunda:failedJobRetryTimeCycle, or NULL */
+    int64_t due_ms;
+} bpm_job;
+
+/* Locks up to max due async and timer jobs for worker until now + lock_ms
+ * (a crashed worker's jobs are taken over once its locks expire). Results in
+ * arena a, earliest due first. */
+bpm_rc bpm_jobs_acquire(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t lock_ms, size_t max, bpm_job **out,
+                        size_t *n, bpm_arena *a, bpm_err *err);
+
+/* A run of the job failed with message: one retry fewer, due again after the
+ * backoff (the retry cycle's interval, else 10 s doubling), lock released;
+ * at zero retries an incident (failedJob) is opened. *incident (may be NULL)
+ * tells which happened. */
+bpm_rc bpm_jobs_fail(bpm_pg *pg, const bpm_job *job, const char *message, int64_t now_ms, bool *incident,
+                     bpm_err *err);
+
+/* `bpmnctl retry`: a job id or an incident id; gives the job its retries back
+ * (3, or the retry cycle's count), due now, and resolves its incident. */
+bpm_rc bpm_jobs_retry(bpm_pg *pg, const char *job_or_incident, bpm_err *err);
+
+/* Subscribes the connection to job notifications (LISTEN). */
+bpm_rc bpm_jobs_listen(bpm_pg *pg, bpm_err *err);
+/* Sleeps until a job notification arrives or timeout_ms passes. */
+void bpm_jobs_wait(bpm_pg *pg, int timeout_ms);
+/* The earliest due time of a job the executor runs, or INT64_MAX. */
+int64_t bpm_jobs_next_due(bpm_pg *pg);
+
+#endif

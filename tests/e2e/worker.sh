@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The job executor: an async continuation runs in a worker, a failing job is
+# retried after its retry cycle's interval and becomes an incident when the
+# retries are used up, `bpmnctl retry` gives them back, and four worker
+# threads share many jobs without running one twice.
+set -u
+build=$1 src=$2
+[ -n "${BPMND_TEST_DATABASE_URL:-}" ] || { echo "needs BPMND_TEST_DATABASE_URL: run under tools/with-postgres"; exit 77; }
+export BPMND_DATABASE_URL="$BPMND_TEST_DATABASE_URL"
+c="$build/adapters/cli/bpmnctl"
+data="$src/tests/e2e/data"
+pass=0 fail=0
+check() { if eval "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1"; fi; }
+sql() { psql -qAt "$BPMND_DATABASE_URL" -c "$1"; }
+
+psql -q "$BPMND_DATABASE_URL" -c "drop schema public cascade; create schema public" >/dev/null 2>&1
+$c db migrate >/dev/null
+$c clock --offset PT0S >/dev/null
+$c deploy "$data/async.bpmn" >/dev/null
+id=$($c start async)
+check "asyncBefore leaves a job instead of running the script" '[ "$(sql "select kind from job where instance_id = '"'"'$id'"'"'")" = async ]'
+out=$($c worker --once 2>&1)
+check "the first run fails and will be retried" 'grep -q "will retry" <<<"$out"'
+check "one retry left, due 10 s later" '[ "$(sql "select retries from job where instance_id = '"'"'$id'"'"'")" = 1 ]'
+out=$($c worker --once 2>&1)
+check "not due yet: nothing runs" 'grep -q "^0 job(s) run, 0 failed" <<<"$out"'
+$c clock --offset PT11S >/dev/null
+out=$($c worker --once 2>&1)
+check "the second failure opens an incident" 'grep -q "no retries left: incident" <<<"$out"'
+check "the incident is listed with the job" '[ "$(sql "select count(*) from incident where type = '"'"'failedJob'"'"' and resolved_at is null")" = 1 ]'
+check "the instance is marked" '[ "$($c instances --state incident --json | python3 -c "import json,sys; print(len(json.load(sys.stdin)))")" = 1 ]'
+inc=$(sql "select id from incident where resolved_at is null")
+$c clock --offset P1500D >/dev/null
+$c retry "$inc" >/dev/null
+check "retry resolves the incident" '[ "$(sql "select count(*) from incident where resolved_at is null")" = 0 ]'
+out=$($c worker --once 2>&1)
+check "the retried job runs" 'grep -q "^1 job(s) run, 0 failed" <<<"$out"'
+check "and the instance completes" '[ "$(sql "select state from process_instance where id = '"'"'$id'"'"'")" = completed ]'
+check "the failures are in the history" '[ "$(sql "select count(*) from history where instance_id = '"'"'$id'"'"' and kind = '"'"'job-failed'"'"'")" = 2 ]'
+
+# many jobs, four threads: each runs exactly once
+for i in $(seq 1 40); do $c start async >/dev/null; done
+out=$($c worker --once --threads 4 2>&1)
+check "four threads run 40 jobs" 'grep -q "^40 job(s) run, 0 failed" <<<"$out"'
+check "every instance ran its script once" '[ "$(sql "select count(*) from history where kind = '"'"'leave'"'"' and element_id = '"'"'Later'"'"'")" = 41 ] && [ "$(sql "select count(*) from process_instance where state = '"'"'completed'"'"'")" = 41 ]'
+$c clock --offset PT0S >/dev/null
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
