@@ -18,6 +18,8 @@ struct bpm_sim {
     const bpm_model *m;
     const bpm_evaluator *ev;
     bpm_runtime rt;
+    bool durable;       /* a real store holds the instances; memory mirrors it */
+    bpm_store backing;
     int64_t now;
     bpm_arena *arena; /* trace strings */
     bpm_inst **insts;
@@ -310,6 +312,89 @@ static bpm_rc m_latest(void *self, const char *key, char out[256], bpm_err *err)
 static const bpm_store_ops memory_ops = {m_begin, m_commit, m_rollback, m_new_id, m_model, m_create,
                                          m_lock,  m_save,   m_find,     m_start_triggers, m_latest};
 
+/* ---- durable mode: a real store decides, memory mirrors it for the trace -------- */
+
+#define B(s) (&(s)->backing)
+
+static bpm_rc d_begin(void *self, bpm_err *err)
+{
+    bpm_sim *s = self;
+    bpm_rc rc = B(s)->ops->begin(B(s)->self, err);
+    return rc ? rc : m_begin(self, err);
+}
+
+static bpm_rc d_commit(void *self, bpm_err *err)
+{
+    bpm_sim *s = self;
+    bpm_rc rc = B(s)->ops->commit(B(s)->self, err);
+    if (rc) {
+        m_rollback(self);
+        return rc;
+    }
+    return m_commit(self, err);
+}
+
+static void d_rollback(void *self)
+{
+    bpm_sim *s = self;
+    B(s)->ops->rollback(B(s)->self);
+    m_rollback(self);
+}
+
+static void d_new_id(void *self, char out[BPM_ID_SIZE])
+{
+    bpm_sim *s = self;
+    B(s)->ops->new_id(B(s)->self, out);
+}
+
+static bpm_rc d_model(void *self, const char *id, const bpm_model **m, const bpm_process **p, bpm_err *err)
+{
+    bpm_sim *s = self;
+    return B(s)->ops->model(B(s)->self, id, m, p, err);
+}
+
+static bpm_rc d_create(void *self, const bpm_inst *inst, const char *user, bpm_err *err)
+{
+    bpm_sim *s = self;
+    bpm_rc rc = B(s)->ops->create(B(s)->self, inst, user, err);
+    return rc ? rc : m_create(self, inst, user, err);
+}
+
+static bpm_rc d_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
+{
+    bpm_sim *s = self;
+    return B(s)->ops->lock(B(s)->self, id, out, err);
+}
+
+static bpm_rc d_save(void *self, const bpm_inst *inst, const bpm_effects *fx, const char *user, bpm_err *err)
+{
+    bpm_sim *s = self;
+    bpm_rc rc = B(s)->ops->save(B(s)->self, inst, fx, user, err);
+    return rc ? rc : m_save(self, inst, fx, user, err);
+}
+
+static bpm_rc d_find(void *self, const bpm_find *q, bpm_wait_ref **out, size_t *n, bpm_arena *a, bpm_err *err)
+{
+    bpm_sim *s = self;
+    return B(s)->ops->find(B(s)->self, q, out, n, a, err);
+}
+
+static bpm_rc d_start_triggers(void *self, bpm_event_kind kind, const char *name, bpm_start_trigger **out, size_t *n,
+                               bpm_arena *a, bpm_err *err)
+{
+    bpm_sim *s = self;
+    return B(s)->ops->start_triggers(B(s)->self, kind, name, out, n, a, err);
+}
+
+static bpm_rc d_latest(void *self, const char *key, char out[256], bpm_err *err)
+{
+    bpm_sim *s = self;
+    return B(s)->ops->latest(B(s)->self, key, out, err);
+}
+
+static const bpm_store_ops durable_ops = {d_begin, d_commit, d_rollback, d_new_id, d_model, d_create,
+                                          d_lock,  d_save,   d_find,     d_start_triggers, d_latest};
+
 /* ---- the sim API ------------------------------------------------------------------ */
 
 bpm_sim *bpm_sim_new(const bpm_model *m, const bpm_evaluator *ev, int64_t now_ms)
@@ -320,6 +405,15 @@ bpm_sim *bpm_sim_new(const bpm_model *m, const bpm_evaluator *ev, int64_t now_ms
     s->now = now_ms;
     s->arena = bpm_arena_new();
     s->rt = (bpm_runtime){.store = {&memory_ops, s}, .eval = ev};
+    return s;
+}
+
+bpm_sim *bpm_sim_new_durable(const bpm_model *m, const bpm_evaluator *ev, int64_t now_ms, bpm_store backing)
+{
+    bpm_sim *s = bpm_sim_new(m, ev, now_ms);
+    s->durable = true;
+    s->backing = backing;
+    s->rt.store = (bpm_store){&durable_ops, s};
     return s;
 }
 
@@ -365,7 +459,18 @@ bpm_rc bpm_sim_start(bpm_sim *s, const char *process_id, const char *start_event
     if (!p)
         return bpm_err_set(err, BPM_NOT_FOUND, "process \"%s\" is not in the diagram", process_id ? process_id : "");
     char id[BPM_ID_SIZE] = "";
-    bpm_rc rc = bpm_runtime_start(&s->rt, p->id, start_event, vars, business_key, NULL, s->now, id, err);
+    char def[256];
+    snprintf(def, sizeof def, "%s", p->id);
+    if (s->durable) {
+        /* the store knows the deployed definition of this process */
+        bpm_rc lrc = B(s)->ops->begin(B(s)->self, err);
+        if (!lrc)
+            lrc = B(s)->ops->latest(B(s)->self, p->id, def, err);
+        B(s)->ops->rollback(B(s)->self);
+        if (lrc)
+            return lrc;
+    }
+    bpm_rc rc = bpm_runtime_start(&s->rt, def, start_event, vars, business_key, NULL, s->now, id, err);
     if (rc == BPM_INVALID) {
         /* the failed start left no instance; scenarios still see the incident */
         const bpm_node *at = err && err->where[0] ? bpm_model_find_node(p, err->where) : NULL;

@@ -27,6 +27,12 @@ typedef struct bpm_sim_event {
  * now_ms, evaluator ev (borrowed, may be NULL for diagrams without
  * expressions). Free with bpm_sim_free(). */
 bpm_sim *bpm_sim_new(const bpm_model *m, const bpm_evaluator *ev, int64_t now_ms);
+/* The same, but instances live in `backing` (e.g. PostgreSQL, with m
+ * deployed there): every step goes through that store, and memory only
+ * mirrors what was saved, for the trace and the inspection functions below.
+ * Used to run scenarios through the durable runtime. */
+#include "store.h"
+bpm_sim *bpm_sim_new_durable(const bpm_model *m, const bpm_evaluator *ev, int64_t now_ms, bpm_store backing);
 void bpm_sim_free(bpm_sim *s);
 
 /* Starts process_id (NULL = the first executable process) at its none start

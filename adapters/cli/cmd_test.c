@@ -9,6 +9,8 @@
 
 #include "bpmn.h"
 #include "cli.h"
+#include "pg.h"
+#include "pgstore.h"
 #include "compile.h"
 #include "scripts.h"
 #include "sim.h"
@@ -21,7 +23,12 @@ typedef struct runner {
     bpm_scripts *scripts;
     bpm_evaluator ev;
     bpm_sim *sim;
+    bpm_pgstore *store; /* --database: steps go through PostgreSQL */
 } runner;
+
+/* --database: the connection and store shared by every scenario of a run. */
+static bpm_pg *test_pg;
+static bpm_pgstore *test_store;
 
 static int load(runner *r, const char *path)
 {
@@ -198,7 +205,8 @@ static const char *run_line(runner *r, char *text, char *why, size_t n, const ch
             }
         }
         if (!r->sim)
-            r->sim = bpm_sim_new(r->m, &r->ev, SIM_EPOCH_MS);
+            r->sim = r->store ? bpm_sim_new_durable(r->m, &r->ev, SIM_EPOCH_MS, bpm_pgstore_port(r->store))
+                              : bpm_sim_new(r->m, &r->ev, SIM_EPOCH_MS);
         rc = bpm_sim_start(r->sim, *process, at, vars, key, NULL, &err);
     } else if (!r->sim) {
         snprintf(why, n, "\"%s\" before \"start\"", verb);
@@ -411,6 +419,20 @@ static int run_scenario(const char *diagram, const char *path, bool verbose)
         fclose(f);
         return 1;
     }
+    if (test_pg) {
+        /* each scenario starts from no instances (the schema is the test's own) */
+        bpm_err err = {0};
+        if (bpm_pg_exec(test_pg,
+                        "truncate process_instance, variable, user_task, job, subscription, incident, history,"
+                        " message_buffer, outbox cascade",
+                        &err)) {
+            printf("FAIL %s: %s\n", path, err.msg);
+            fclose(f);
+            unload(&r);
+            return 1;
+        }
+        r.store = test_store;
+    }
     const char *process = NULL;
     char buf[8192], why[1024];
     int lineno = 0, failed = 0;
@@ -438,11 +460,67 @@ static int run_scenario(const char *diagram, const char *path, bool verbose)
     return failed;
 }
 
+/* --database URL: scenarios run through PostgreSQL, in a schema of their own
+ * (bpmnd_scenarios) so no real data is touched; the diagram is deployed
+ * there first. */
+static int open_database(const char *url, const char *diagram, bpm_evaluator *ev, bpm_scripts **scripts)
+{
+    bpm_err err = {0};
+    if (bpm_pg_open(url, &test_pg, &err) ||
+        bpm_pg_exec(test_pg, "create schema if not exists bpmnd_scenarios; set search_path = bpmnd_scenarios", &err) ||
+        bpm_pg_migrate(test_pg, NULL, &err)) {
+        fprintf(stderr, "bpmnctl test: %s\n", err.msg);
+        return 1;
+    }
+    *scripts = bpm_scripts_new(NULL, &err);
+    *ev = bpm_scripts_evaluator(*scripts);
+    test_store = bpm_pgstore_new(test_pg, ev);
+    FILE *f = fopen(diagram, "rb");
+    if (!f) {
+        fprintf(stderr, "bpmnctl test: cannot open %s\n", diagram);
+        return 1;
+    }
+    size_t cap = 1 << 16, len = 0, got;
+    char *buf = bpm_xmalloc(cap);
+    while ((got = fread(buf + len, 1, cap - len, f)) > 0)
+        if ((len += got) == cap)
+            buf = bpm_xrealloc(buf, cap *= 2);
+    fclose(f);
+    const char *base = strrchr(diagram, '/') ? strrchr(diagram, '/') + 1 : diagram;
+    bpm_resource res = {base, buf, len};
+    bpm_diags d;
+    bpm_diags_init(&d);
+    bpm_deployed out;
+    bpm_rc rc = bpm_pgstore_deploy(test_store, base, "bpmnctl test", &res, 1, true, &out, &d, &err);
+    free(buf);
+    bpm_diags_cleanup(&d);
+    if (rc) {
+        fprintf(stderr, "bpmnctl test: %s\n", err.msg);
+        return 1;
+    }
+    json_decref(out.definitions);
+    return 0;
+}
+
 int bpm_cli_test(int argc, char **argv)
 {
+    const char *url = NULL;
+    if (argc >= 2 && strcmp(argv[0], "--database") == 0) {
+        url = argv[1];
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 2 || strcmp(argv[0], "--help") == 0) {
-        fprintf(argc < 2 ? stderr : stdout, "usage: bpmnctl test DIAGRAM SCENARIO...\n");
+        fprintf(argc < 2 ? stderr : stdout, "usage: bpmnctl test [--database CONNINFO] DIAGRAM SCENARIO...\n");
         return argc < 2 ? 2 : 0;
+    }
+    bpm_scripts *db_scripts = NULL;
+    bpm_evaluator db_ev;
+    if (url && open_database(url, argv[0], &db_ev, &db_scripts)) {
+        bpm_pgstore_free(test_store);
+        bpm_scripts_free(db_scripts);
+        bpm_pg_close(test_pg);
+        return 1;
     }
     int passed = 0, failed = 0;
     for (int i = 1; i < argc; i++) {
@@ -452,6 +530,11 @@ int bpm_cli_test(int argc, char **argv)
             passed++;
     }
     printf("%d passed, %d failed\n", passed, failed);
+    bpm_pgstore_free(test_store);
+    bpm_scripts_free(db_scripts);
+    bpm_pg_close(test_pg);
+    test_store = NULL;
+    test_pg = NULL;
     return failed ? 1 : 0;
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every tests/conformance/NAME.CASE.scenario against NAME.bpmn with
-# bpmnctl test, and the offboarding example's scenarios likewise.
+# bpmnctl test, and the examples' scenarios likewise. With
+# BPMND_SCENARIO_DATABASE set (a conninfo) they run through PostgreSQL.
 set -u
 build=$1 src=$2
 ctl="$build/adapters/cli/bpmnctl"
@@ -12,7 +13,9 @@ for dir in "$src/tests/conformance" "$src/examples"/*; do
     name=$(basename "$diagram" .bpmn)
     scenarios=("$dir/$name".*.scenario)
     [ -e "${scenarios[0]}" ] || continue
-    out=$("$ctl" test "$diagram" "${scenarios[@]}" 2>&1)
+    db=()
+    [ -n "${BPMND_SCENARIO_DATABASE:-}" ] && db=(--database "$BPMND_SCENARIO_DATABASE")
+    out=$("$ctl" test "${db[@]}" "$diagram" "${scenarios[@]}" 2>&1)
     p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' <<<"$out" | tail -1)
     f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' <<<"$out" | tail -1)
     if [ -z "$p" ]; then
