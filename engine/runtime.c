@@ -98,6 +98,15 @@ static bpm_rc step(tx *t, bpm_inst *inst, const bpm_model *m, const bpm_cmd *cmd
              * still run: the call was cancelled, and so is that instance */
             push(t, (routed){.kind = BPM_FX_WAIT_CLOSE, .from = id, .wait = e->wait});
             break;
+        case BPM_FX_WAIT_OPEN: {
+            /* a message subscription opened: a buffered message may be for it */
+            const bpm_wait *w = bpm_inst_wait(inst, e->wait);
+            if (w && w->kind == BPM_WAIT_MESSAGE)
+                push(t, (routed){.kind = BPM_FX_WAIT_OPEN, .from = id, .wait = w->id,
+                                 .name = bpm_arena_strdup(t->arena, w->name), .key = bpm_arena_strdup(t->arena, w->key),
+                                 .message = bpm_arena_strdup(t->arena, inst->business_key)});
+            break;
+        }
         case BPM_FX_END:
             if (inst->parent_instance)
                 push(t, (routed){.kind = BPM_FX_END, .from = id, .wait = inst->parent_wait,
@@ -220,6 +229,18 @@ static bpm_rc route(tx *t, bpm_err *err)
                 rc = step_id(t, refs[i].instance_id, &cmd, NULL, err);
                 if (rc == BPM_CONFLICT)
                     rc = BPM_OK; /* it had ended already */
+            }
+            break;
+        }
+        case BPM_FX_WAIT_OPEN: {
+            const bpm_store *s = STORE(t);
+            json_t *vars = NULL;
+            if ((rc = s->ops->take_buffered(s->self, r.name ? r.name : "", r.key, r.message, t->now, &vars, err)))
+                break;
+            if (vars) {
+                bpm_cmd cmd = {.kind = BPM_CMD_TRIGGER, .wait = r.wait, .vars = vars};
+                rc = step_id(t, r.from, &cmd, NULL, err);
+                json_decref(vars);
             }
             break;
         }
@@ -350,6 +371,7 @@ typedef struct corr_args {
     const char *name, *key, *business_key;
     const json_t *vars;
     bool all;
+    int64_t ttl_ms;
     size_t delivered;
 } corr_args;
 
@@ -374,6 +396,10 @@ static bpm_rc corr_body(tx *t, void *arg, bpm_err *err)
     }
     if (!rc && (a->all || n == 0))
         rc = deliver_start(t, BPM_EVENT_MESSAGE, a->name, a->vars, a->business_key, &a->delivered, err);
+    if (!rc && a->delivered == 0 && a->ttl_ms > 0) {
+        const bpm_store *s = STORE(t);
+        return s->ops->buffer_message(s->self, a->name, a->key, a->business_key, a->vars, t->now + a->ttl_ms, err);
+    }
     if (!rc && !a->all && a->delivered == 0)
         rc = bpm_err_set(err, BPM_NOT_FOUND,
                          "cannot correlate message \"%s\": no process definition or execution matches the parameters",
@@ -382,9 +408,10 @@ static bpm_rc corr_body(tx *t, void *arg, bpm_err *err)
 }
 
 bpm_rc bpm_runtime_correlate(const bpm_runtime *rt, const char *name, const char *key, const char *business_key,
-                             const json_t *vars, bool all, int64_t now_ms, size_t *delivered, bpm_err *err)
+                             const json_t *vars, bool all, int64_t ttl_ms, int64_t now_ms, size_t *delivered,
+                             bpm_err *err)
 {
-    corr_args a = {name, key, business_key, vars, all, 0};
+    corr_args a = {name, key, business_key, vars, all, ttl_ms, 0};
     bpm_rc rc = transact(rt, now_ms, NULL, corr_body, &a, err);
     if (delivered)
         *delivered = rc ? 0 : a.delivered;

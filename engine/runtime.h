@@ -38,10 +38,13 @@ bpm_rc bpm_runtime_run(const bpm_runtime *rt, const char *instance_id, const bpm
 
 /* Delivers a message: to waiting subscriptions (name, key and/or business
  * key), else to message start events. all=false: exactly one target
- * (BPM_NOT_FOUND when none, BPM_CONFLICT when several). *delivered (may be
- * NULL) counts the targets. */
+ * (BPM_CONFLICT when several). When nothing matches: with ttl_ms > 0 the
+ * message is buffered and delivered to the first subscription that opens
+ * within ttl_ms (send-before-wait loses nothing; *delivered is 0); without,
+ * BPM_NOT_FOUND. *delivered (may be NULL) counts the targets. */
 bpm_rc bpm_runtime_correlate(const bpm_runtime *rt, const char *name, const char *key, const char *business_key,
-                             const json_t *vars, bool all, int64_t now_ms, size_t *delivered, bpm_err *err);
+                             const json_t *vars, bool all, int64_t ttl_ms, int64_t now_ms, size_t *delivered,
+                             bpm_err *err);
 
 /* Broadcasts a signal to every subscription and signal start event. */
 bpm_rc bpm_runtime_signal(const bpm_runtime *rt, const char *name, const json_t *vars, int64_t now_ms,

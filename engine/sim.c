@@ -14,7 +14,15 @@ typedef struct undo {
     bpm_inst *before; /* NULL: the slot was created in this transaction */
 } undo;
 
+typedef struct buffered {
+    char *name, *key, *business_key;
+    json_t *vars;
+    int64_t expires_ms;
+} buffered;
+
 struct bpm_sim {
+    buffered *buffer; /* messages waiting for a subscription (memory store) */
+    size_t n_buffer, cap_buffer;
     const bpm_model *m;
     const bpm_evaluator *ev;
     bpm_runtime rt;
@@ -309,8 +317,60 @@ static bpm_rc m_latest(void *self, const char *key, char out[256], bpm_err *err)
     return BPM_OK;
 }
 
-static const bpm_store_ops memory_ops = {m_begin, m_commit, m_rollback, m_new_id, m_model, m_create,
-                                         m_lock,  m_save,   m_find,     m_start_triggers, m_latest};
+static bpm_rc m_buffer_message(void *self, const char *name, const char *key, const char *business_key,
+                               const json_t *vars, int64_t expires_ms, bpm_err *err)
+{
+    (void)err;
+    bpm_sim *s = self;
+    if (s->n_buffer == s->cap_buffer) {
+        s->cap_buffer = s->cap_buffer ? s->cap_buffer * 2 : 4;
+        s->buffer = bpm_xrealloc(s->buffer, s->cap_buffer * sizeof *s->buffer);
+    }
+    buffered *b = &s->buffer[s->n_buffer++];
+    b->name = bpm_xstrdup(name);
+    b->key = key ? bpm_xstrdup(key) : NULL;
+    b->business_key = business_key ? bpm_xstrdup(business_key) : NULL;
+    b->vars = vars ? json_deep_copy(vars) : json_object();
+    b->expires_ms = expires_ms;
+    return BPM_OK;
+}
+
+static void drop_buffered(bpm_sim *s, size_t i)
+{
+    free(s->buffer[i].name);
+    free(s->buffer[i].key);
+    free(s->buffer[i].business_key);
+    json_decref(s->buffer[i].vars);
+    memmove(&s->buffer[i], &s->buffer[i + 1], (s->n_buffer - i - 1) * sizeof *s->buffer);
+    s->n_buffer--;
+}
+
+static bpm_rc m_take_buffered(void *self, const char *name, const char *key, const char *business_key, int64_t now_ms,
+                              json_t **vars, bpm_err *err)
+{
+    (void)err;
+    bpm_sim *s = self;
+    *vars = NULL;
+    for (size_t i = 0; i < s->n_buffer; i++) {
+        buffered *b = &s->buffer[i];
+        if (b->expires_ms < now_ms) {
+            drop_buffered(s, i--);
+            continue;
+        }
+        if (strcmp(b->name, name) != 0 || (b->key && (!key || strcmp(b->key, key) != 0)) ||
+            (b->business_key && (!business_key || strcmp(b->business_key, business_key) != 0)))
+            continue;
+        *vars = json_incref(b->vars);
+        drop_buffered(s, i);
+        return BPM_OK;
+    }
+    return BPM_OK;
+}
+
+static const bpm_store_ops memory_ops = {m_begin,  m_commit,         m_rollback,       m_new_id,
+                                         m_model,  m_create,         m_lock,           m_save,
+                                         m_find,   m_start_triggers, m_latest,         m_buffer_message,
+                                         m_take_buffered};
 
 /* ---- durable mode: a real store decides, memory mirrors it for the trace -------- */
 
@@ -392,8 +452,24 @@ static bpm_rc d_latest(void *self, const char *key, char out[256], bpm_err *err)
     return B(s)->ops->latest(B(s)->self, key, out, err);
 }
 
-static const bpm_store_ops durable_ops = {d_begin, d_commit, d_rollback, d_new_id, d_model, d_create,
-                                          d_lock,  d_save,   d_find,     d_start_triggers, d_latest};
+static bpm_rc d_buffer_message(void *self, const char *name, const char *key, const char *business_key,
+                               const json_t *vars, int64_t expires_ms, bpm_err *err)
+{
+    bpm_sim *s = self;
+    return B(s)->ops->buffer_message(B(s)->self, name, key, business_key, vars, expires_ms, err);
+}
+
+static bpm_rc d_take_buffered(void *self, const char *name, const char *key, const char *business_key, int64_t now_ms,
+                              json_t **vars, bpm_err *err)
+{
+    bpm_sim *s = self;
+    return B(s)->ops->take_buffered(B(s)->self, name, key, business_key, now_ms, vars, err);
+}
+
+static const bpm_store_ops durable_ops = {d_begin,  d_commit,         d_rollback,       d_new_id,
+                                          d_model,  d_create,         d_lock,           d_save,
+                                          d_find,   d_start_triggers, d_latest,         d_buffer_message,
+                                          d_take_buffered};
 
 /* ---- the sim API ------------------------------------------------------------------ */
 
@@ -422,6 +498,9 @@ void bpm_sim_free(bpm_sim *s)
     if (!s)
         return;
     drop_undo(s);
+    while (s->n_buffer)
+        drop_buffered(s, s->n_buffer - 1);
+    free(s->buffer);
     for (size_t i = 0; i < s->n_insts; i++)
         bpm_inst_free(s->insts[i]);
     free(s->insts);
@@ -529,9 +608,9 @@ bpm_rc bpm_sim_throw(bpm_sim *s, const char *element, const char *code, const ch
 }
 
 bpm_rc bpm_sim_correlate(bpm_sim *s, const char *name, const char *key, const char *business_key, const json_t *vars,
-                         bool all, bpm_err *err)
+                         bool all, int64_t ttl_ms, bpm_err *err)
 {
-    return bpm_runtime_correlate(&s->rt, name, key, business_key, vars, all, s->now, NULL, err);
+    return bpm_runtime_correlate(&s->rt, name, key, business_key, vars, all, ttl_ms, s->now, NULL, err);
 }
 
 bpm_rc bpm_sim_signal(bpm_sim *s, const char *name, const json_t *vars, bpm_err *err)

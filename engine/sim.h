@@ -50,9 +50,10 @@ bpm_rc bpm_sim_throw(bpm_sim *s, const char *element, const char *code, const ch
                      bpm_err *err);
 /* Correlates a message to one waiting subscription (name, optional key or
  * business key), else to a message start event. BPM_NOT_FOUND if nothing
- * matches; all=true delivers to every match. */
+ * matches (unless ttl_ms > 0: then it is buffered for the first subscription
+ * that opens within ttl_ms); all=true delivers to every match. */
 bpm_rc bpm_sim_correlate(bpm_sim *s, const char *name, const char *key, const char *business_key, const json_t *vars,
-                         bool all, bpm_err *err);
+                         bool all, int64_t ttl_ms, bpm_err *err);
 /* Broadcasts a signal to every subscription and signal start event. */
 bpm_rc bpm_sim_signal(bpm_sim *s, const char *name, const json_t *vars, bpm_err *err);
 /* Moves the clock forward, firing every timer that falls due, in due order. */

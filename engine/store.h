@@ -72,6 +72,14 @@ typedef struct bpm_store_ops {
                              bpm_arena *a, bpm_err *err);
     /* The latest definition of a process key (NULL tenant) into out. */
     bpm_rc (*latest)(void *self, const char *key, char out[256], bpm_err *err);
+    /* Keeps a message nobody waits for yet until expires_ms (vars borrowed). */
+    bpm_rc (*buffer_message)(void *self, const char *name, const char *key, const char *business_key,
+                             const json_t *vars, int64_t expires_ms, bpm_err *err);
+    /* Takes the oldest unexpired buffered message for a subscription that
+     * just opened (name, and key or business key when the message has one):
+     * *vars is a new reference ({} when it carried none), or NULL if none. */
+    bpm_rc (*take_buffered)(void *self, const char *name, const char *key, const char *business_key, int64_t now_ms,
+                            json_t **vars, bpm_err *err);
 } bpm_store_ops;
 
 typedef struct bpm_store {

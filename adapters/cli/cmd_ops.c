@@ -75,7 +75,7 @@ typedef struct opts {
     const char *pos[8];
     int n_pos;
     const char *vars, *business_key, *key, *definition, *state, *assignee, *group, *instance, *user, *name,
-        *offset;
+        *offset, *ttl;
     bool json, all;
 } opts;
 
@@ -115,6 +115,8 @@ static int parse_opts(int argc, char **argv, opts *o)
             dst = &o->name;
         else if (strcmp(a, "--offset") == 0)
             dst = &o->offset;
+        else if (strcmp(a, "--ttl") == 0)
+            dst = &o->ttl;
         if (dst) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "bpmnctl: %s needs a value\n", a);
@@ -249,7 +251,7 @@ static int cmd_deploy(ctx *c, const opts *o)
     bpm_diags_init(&d);
     bpm_deployed out;
     bpm_err err = {0};
-    bpm_rc rc = bpm_pgstore_deploy(c->store, name, "bpmnctl", res, (size_t)o->n_pos, true, &out, &d, &err);
+    bpm_rc rc = bpm_pgstore_deploy(c->store, name, "bpmnctl", res, (size_t)o->n_pos, true, now_ms(c), &out, &d, &err);
     for (size_t i = 0; i < d.n; i++)
         if (d.items[i].severity != BPM_SEV_NOTE)
             fprintf(stderr, "%s:%d: %s: [%s] %s\n", d.items[i].file ? d.items[i].file : "", d.items[i].line,
@@ -422,11 +424,22 @@ static int cmd_correlate(ctx *c, const opts *o)
         return status;
     bpm_err err = {0};
     size_t n = 0;
-    bpm_rc rc = bpm_runtime_correlate(&c->rt, o->pos[0], o->key, o->business_key, vars, o->all, now_ms(c), &n, &err);
+    int64_t ttl = 0;
+    if (o->ttl) {
+        bpm_timer_duration d;
+        if (bpm_timer_parse_duration(o->ttl, &d, &err) || bpm_timer_add(0, &d, &ttl, &err)) {
+            json_decref(vars);
+            return fail(&err);
+        }
+    }
+    bpm_rc rc = bpm_runtime_correlate(&c->rt, o->pos[0], o->key, o->business_key, vars, o->all, ttl, now_ms(c), &n, &err);
     json_decref(vars);
     if (rc)
         return fail(&err);
-    printf("message %s delivered to %zu target(s)\n", o->pos[0], n);
+    if (n == 0 && ttl > 0)
+        printf("message %s buffered for %s: nothing waits for it yet\n", o->pos[0], o->ttl);
+    else
+        printf("message %s delivered to %zu target(s)\n", o->pos[0], n);
     return 0;
 }
 

@@ -229,9 +229,19 @@ static const char *run_line(runner *r, char *text, char *why, size_t n, const ch
         NEED(name, "a message name");
         const char *key = NULL, *bk = NULL;
         bool all = false;
+        int64_t ttl = 0;
         char *w;
         while ((w = word(&l))) {
-            if (strcmp(w, "key") == 0)
+            if (strcmp(w, "ttl") == 0) {
+                bool ok = false;
+                const char *d = word(&l);
+                ttl = d ? duration_ms(d, &ok) : 0;
+                if (!ok) {
+                    snprintf(why, n, "ttl needs an ISO 8601 duration such as PT1H");
+                    result = why;
+                    goto done;
+                }
+            } else if (strcmp(w, "key") == 0)
                 key = word(&l);
             else if (strcmp(w, "business-key") == 0)
                 bk = word(&l);
@@ -244,7 +254,7 @@ static const char *run_line(runner *r, char *text, char *why, size_t n, const ch
                 }
             }
         }
-        rc = bpm_sim_correlate(r->sim, name, key, bk, vars, all, &err);
+        rc = bpm_sim_correlate(r->sim, name, key, bk, vars, all, ttl, &err);
     } else if (strcmp(verb, "signal") == 0) {
         char *name = word(&l);
         NEED(name, "a signal name");
@@ -491,7 +501,7 @@ static int open_database(const char *url, const char *diagram, bpm_evaluator *ev
     bpm_diags d;
     bpm_diags_init(&d);
     bpm_deployed out;
-    bpm_rc rc = bpm_pgstore_deploy(test_store, base, "bpmnctl test", &res, 1, true, &out, &d, &err);
+    bpm_rc rc = bpm_pgstore_deploy(test_store, base, "bpmnctl test", &res, 1, true, SIM_EPOCH_MS, &out, &d, &err);
     free(buf);
     bpm_diags_cleanup(&d);
     if (rc) {
@@ -649,7 +659,7 @@ int bpm_cli_simulate(int argc, char **argv)
             for (size_t i = 0; i < json_array_size(waits); i++)
                 if (json_string_value(json_object_get(json_array_get(waits, i), "name")) == msg)
                     e = json_string_value(json_object_get(json_array_get(waits, i), "element"));
-            rc = bpm_sim_correlate(r.sim, msg, NULL, NULL, e ? json_object_get(answers, e) : NULL, false, &err);
+            rc = bpm_sim_correlate(r.sim, msg, NULL, NULL, e ? json_object_get(answers, e) : NULL, false, 0, &err);
         } else if (due != INT64_MAX) {
             rc = bpm_sim_advance(r.sim, due > bpm_sim_now(r.sim) ? due - bpm_sim_now(r.sim) : 0, &err);
         } else {

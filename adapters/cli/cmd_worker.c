@@ -102,8 +102,26 @@ static void *work(void *arg)
                 fprintf(stderr, "bpmnctl worker: job %s: %s\n", j->id, jerr.msg);
             }
         }
+        /* timer start events that fell due start new instances */
+        bpm_start_job *starts = NULL;
+        size_t ns = 0;
+        if (!atomic_load(&stopping) && bpm_jobs_acquire_starts(pg, w->name, now, 5 * 60 * 1000, 4, &starts, &ns, a, &err) == BPM_OK) {
+            for (size_t i = 0; i < ns; i++) {
+                const bpm_start_job *sj = &starts[i];
+                bpm_err serr = {0};
+                char id[BPM_ID_SIZE];
+                int64_t at = sj->due_ms < now ? sj->due_ms : now;
+                bpm_runtime plain = rt;
+                plain.incidents_fail = false;
+                if (bpm_runtime_start(&plain, sj->definition_id, sj->element_id, NULL, NULL, NULL, at, id, &serr) != BPM_OK)
+                    fprintf(stderr, "bpmnctl worker: timer start of %s failed: %s\n", sj->definition_id, serr.msg);
+                else
+                    w->done++;
+                bpm_jobs_start_done(pg, sj, now, NULL);
+            }
+        }
         bpm_arena_free(a);
-        if (n)
+        if (n || ns)
             continue;
         if (w->once)
             break;

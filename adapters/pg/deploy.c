@@ -9,6 +9,7 @@
 #include "compile.h"
 #include "pg_int.h"
 #include "pgstore.h"
+#include "timer.h"
 
 static bool is_bpmn(const char *name)
 {
@@ -112,8 +113,41 @@ static const char *trigger_of(const bpm_node *n, const char **kind)
     }
 }
 
+/* Arms the timer start events of a new definition and disarms those of the
+ * key's older versions (Camunda 7: a new version replaces them). */
+static bpm_rc arm_start_timers(bpm_pg *pg, const char *def_id, const bpm_process *proc, int64_t now_ms, bpm_err *err)
+{
+    const char *pk[2] = {proc->id, def_id};
+    bpm_rc rc = exec_params(pg,
+                            "delete from start_timer where definition_id in (select id from process_definition"
+                            " where key = $1 and id <> $2 and tenant_id is null)",
+                            2, pk, NULL, NULL, NULL, "replace timer start events", err);
+    for (size_t t = 0; !rc && t < proc->n_top; t++) {
+        const bpm_node *nd = proc->top[t];
+        if (nd->kind != BPM_NODE_START_EVENT || nd->n_events != 1 || nd->events[0].kind != BPM_EVENT_TIMER)
+            continue;
+        const bpm_event_def *ev = &nd->events[0];
+        if (!ev->timer.text || ev->timer.dialect != BPM_DIALECT_LITERAL)
+            continue; /* an expression has no context to be evaluated in before any instance exists */
+        int64_t due = 0;
+        bool done = false;
+        if (bpm_timer_next_due(ev->timer_kind, ev->timer.text, now_ms, now_ms, 0, &due, &done, NULL) != BPM_OK || done)
+            continue;
+        char kind[8], start[24], at[BPM_TIMER_ISO_SIZE];
+        snprintf(kind, sizeof kind, "%d", (int)ev->timer_kind);
+        snprintf(start, sizeof start, "%lld", (long long)now_ms);
+        bpm_timer_format_iso(due, at, sizeof at);
+        const char *p[6] = {def_id, nd->id, ev->timer.text, kind, start, at};
+        rc = exec_params(pg,
+                         "insert into start_timer (definition_id, element_id, value, timer_kind, start_ms, due_at)"
+                         " values ($1, $2, $3, $4::int, $5::bigint, $6::timestamptz)",
+                         6, p, NULL, NULL, NULL, "arm a timer start event", err);
+    }
+    return rc;
+}
+
 bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, const bpm_resource *res, size_t n,
-                          bool dedup, bpm_deployed *out, bpm_diags *diags, bpm_err *err)
+                          bool dedup, int64_t now_ms, bpm_deployed *out, bpm_diags *diags, bpm_err *err)
 {
     const struct bpm_pgstore *v = s;
     bpm_pg *pg = v->pg;
@@ -226,6 +260,8 @@ bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, 
                                       4, pt, NULL, NULL, NULL, "record a start event", err)))
                     goto rollback;
             }
+            if ((rc = arm_start_timers(pg, id, proc, now_ms, err)))
+                goto rollback;
             json_array_append_new(out->definitions,
                                   json_pack("{s:s, s:s, s:i, s:s?, s:s, s:s?, s:s?}", "id", id, "key", proc->id,
                                             "version", version, "name", proc->name, "resource", res[i].name, "category",

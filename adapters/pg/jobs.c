@@ -164,6 +164,65 @@ bpm_rc bpm_jobs_retry(bpm_pg *pg, const char *job_or_incident, bpm_err *err)
     return BPM_OK;
 }
 
+bpm_rc bpm_jobs_acquire_starts(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t lock_ms, size_t max,
+                               bpm_start_job **out, size_t *n, bpm_arena *a, bpm_err *err)
+{
+    char now[BPM_TIMER_ISO_SIZE], until[BPM_TIMER_ISO_SIZE], lim[24];
+    iso(now_ms, now, sizeof now);
+    iso(now_ms + lock_ms, until, sizeof until);
+    snprintf(lim, sizeof lim, "%zu", max ? max : 1);
+    const char *p[4] = {worker, now, until, lim};
+    PGresult *res = NULL;
+    bpm_rc rc = run(pg,
+                    "update start_timer t set lock_owner = $1, lock_expires_at = $3::timestamptz"
+                    " from (select definition_id, element_id from start_timer s join process_definition d on d.id ="
+                    " s.definition_id where s.due_at <= $2::timestamptz and not d.suspended"
+                    " and (s.lock_owner is null or s.lock_expires_at < $2::timestamptz)"
+                    " order by s.due_at limit $4::int for update of s skip locked) picked"
+                    " where t.definition_id = picked.definition_id and t.element_id = picked.element_id"
+                    " returning t.definition_id, t.element_id, t.value, t.timer_kind, t.start_ms, t.fired,"
+                    " (extract(epoch from t.due_at) * 1000)::bigint",
+                    4, p, &res, "acquire timer start events", err);
+    if (rc)
+        return rc;
+    size_t rows = (size_t)PQntuples(res);
+    bpm_start_job *jobs = bpm_arena_calloc(a, rows ? rows : 1, sizeof *jobs);
+    for (size_t i = 0; i < rows; i++) {
+        int r = (int)i;
+        jobs[i].definition_id = bpm_arena_strdup(a, PQgetvalue(res, r, 0));
+        jobs[i].element_id = bpm_arena_strdup(a, PQgetvalue(res, r, 1));
+        jobs[i].value = bpm_arena_strdup(a, PQgetvalue(res, r, 2));
+        jobs[i].timer_kind = (int)strtol(PQgetvalue(res, r, 3), NULL, 10);
+        jobs[i].start_ms = strtoll(PQgetvalue(res, r, 4), NULL, 10);
+        jobs[i].fired = (uint32_t)strtoul(PQgetvalue(res, r, 5), NULL, 10);
+        jobs[i].due_ms = strtoll(PQgetvalue(res, r, 6), NULL, 10);
+    }
+    PQclear(res);
+    *out = jobs;
+    *n = rows;
+    return BPM_OK;
+}
+
+bpm_rc bpm_jobs_start_done(bpm_pg *pg, const bpm_start_job *job, int64_t now_ms, bpm_err *err)
+{
+    int64_t next = 0;
+    bool done = true;
+    if (job->timer_kind == BPM_TIMER_CYCLE)
+        bpm_timer_next_due(BPM_TIMER_CYCLE, job->value, now_ms > job->due_ms ? now_ms : job->due_ms, job->start_ms,
+                           job->fired + 1, &next, &done, NULL);
+    const char *key[2] = {job->definition_id, job->element_id};
+    if (done)
+        return run(pg, "delete from start_timer where definition_id = $1 and element_id = $2", 2, key, NULL,
+                   "retire a timer start event", err);
+    char at[BPM_TIMER_ISO_SIZE];
+    iso(next, at, sizeof at);
+    const char *p[3] = {job->definition_id, job->element_id, at};
+    return run(pg,
+               "update start_timer set fired = fired + 1, due_at = $3::timestamptz, lock_owner = null,"
+               " lock_expires_at = null where definition_id = $1 and element_id = $2",
+               3, p, NULL, "arm the next timer start", err);
+}
+
 bpm_rc bpm_jobs_listen(bpm_pg *pg, bpm_err *err) { return bpm_pg_exec(pg, "listen bpmnd_jobs", err); }
 
 void bpm_jobs_wait(bpm_pg *pg, int timeout_ms)
@@ -181,8 +240,9 @@ void bpm_jobs_wait(bpm_pg *pg, int timeout_ms)
 int64_t bpm_jobs_next_due(bpm_pg *pg)
 {
     PGresult *res = PQexec(bpm_pg_conn(pg),
-                           "select (extract(epoch from min(due_at)) * 1000)::bigint from job"
-                           " where kind in ('async', 'timer') and not suspended and (retries is null or retries > 0)");
+                           "select (extract(epoch from least((select min(due_at) from job where kind in ('async', 'timer')"
+                           " and not suspended and (retries is null or retries > 0)), (select min(due_at) from"
+                           " start_timer))) * 1000)::bigint");
     int64_t due = INT64_MAX;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && !PQgetisnull(res, 0, 0))
         due = strtoll(PQgetvalue(res, 0, 0), NULL, 10);

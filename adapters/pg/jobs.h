@@ -40,6 +40,24 @@ bpm_rc bpm_jobs_fail(bpm_pg *pg, const bpm_job *job, const char *message, int64_
  * (3, or the retry cycle's count), due now, and resolves its incident. */
 bpm_rc bpm_jobs_retry(bpm_pg *pg, const char *job_or_incident, bpm_err *err);
 
+/* A timer start event that fell due: start an instance, then call
+ * bpm_jobs_start_done (at-least-once: a crash in between starts it again
+ * once the lock expires). */
+typedef struct bpm_start_job {
+    const char *definition_id;
+    const char *element_id;
+    const char *value;
+    int timer_kind;
+    int64_t start_ms;
+    uint32_t fired;
+    int64_t due_ms;
+} bpm_start_job;
+
+bpm_rc bpm_jobs_acquire_starts(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t lock_ms, size_t max,
+                               bpm_start_job **out, size_t *n, bpm_arena *a, bpm_err *err);
+/* Arms the next occurrence of a cycle, or removes a fired date/duration. */
+bpm_rc bpm_jobs_start_done(bpm_pg *pg, const bpm_start_job *job, int64_t now_ms, bpm_err *err);
+
 /* Subscribes the connection to job notifications (LISTEN). */
 bpm_rc bpm_jobs_listen(bpm_pg *pg, bpm_err *err);
 /* Sleeps until a job notification arrives or timeout_ms passes. */

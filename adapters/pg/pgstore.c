@@ -584,8 +584,50 @@ static bpm_rc s_latest(void *self, const char *key, char out[256], bpm_err *err)
     return BPM_OK;
 }
 
-static const bpm_store_ops pg_ops = {s_begin, s_commit, s_rollback, s_new_id, s_model, s_create,
-                                     s_lock,  s_save,   s_find,     s_start_triggers, s_latest};
+static bpm_rc s_buffer_message(void *self, const char *name, const char *key, const char *business_key,
+                               const json_t *vars, int64_t expires_ms, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    char exp[BPM_TIMER_ISO_SIZE];
+    iso(expires_ms, exp, sizeof exp);
+    char *v = vars ? json_dumps(vars, JSON_COMPACT) : NULL;
+    const char *p[5] = {name, key, business_key, v, exp};
+    bpm_rc rc = q(s,
+                  "insert into message_buffer (name, correlation_key, business_key, variables, expires_at)"
+                  " values ($1, $2, $3, $4::jsonb, $5::timestamptz)",
+                  5, p, NULL, "buffer a message", err);
+    free(v);
+    return rc;
+}
+
+static bpm_rc s_take_buffered(void *self, const char *name, const char *key, const char *business_key, int64_t now_ms,
+                              json_t **vars, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    *vars = NULL;
+    char now[BPM_TIMER_ISO_SIZE];
+    iso(now_ms, now, sizeof now);
+    const char *p[4] = {name, key, business_key, now};
+    PGresult *res = NULL;
+    /* the oldest that fits; SKIP LOCKED so two subscriptions opening at
+     * once do not both take it */
+    bpm_rc rc = q(s,
+                  "delete from message_buffer where id = (select id from message_buffer where name = $1"
+                  " and expires_at >= $4::timestamptz and (correlation_key is null or correlation_key = $2)"
+                  " and (business_key is null or business_key = $3) order by id limit 1 for update skip locked)"
+                  " returning coalesce(variables, '{}'::jsonb)::text",
+                  4, p, &res, "take a buffered message", err);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 1)
+        *vars = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    PQclear(res);
+    return BPM_OK;
+}
+
+static const bpm_store_ops pg_ops = {s_begin,  s_commit,         s_rollback, s_new_id,         s_model,
+                                     s_create, s_lock,           s_save,     s_find,           s_start_triggers,
+                                     s_latest, s_buffer_message, s_take_buffered};
 
 bpm_store bpm_pgstore_port(bpm_pgstore *s) { return (bpm_store){&pg_ops, s}; }
 

@@ -43,7 +43,9 @@ typedef struct bpm_deployed {
  * same name and source, nothing is deployed and that deployment is returned
  * (duplicate = true). */
 bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, const bpm_resource *res, size_t n,
-                          bool dedup, bpm_deployed *out, bpm_diags *diags, bpm_err *err);
+                          bool dedup, int64_t now_ms, bpm_deployed *out, bpm_diags *diags, bpm_err *err);
+
+/* Timer start events arm themselves at deploy time (now_ms: engine time). */
 
 /* The latest definition id of key, or the definition id itself if it is one. */
 bpm_rc bpm_pgstore_resolve(bpm_pgstore *s, const char *key_or_id, char out[256], bpm_err *err);

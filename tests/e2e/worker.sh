@@ -17,6 +17,7 @@ psql -q "$BPMND_DATABASE_URL" -c "drop schema public cascade; create schema publ
 $c db migrate >/dev/null
 $c clock --offset PT0S >/dev/null
 $c deploy "$data/async.bpmn" >/dev/null
+$c deploy "$data/order.bpmn" >/dev/null
 id=$($c start async)
 check "asyncBefore leaves a job instead of running the script" '[ "$(sql "select kind from job where instance_id = '"'"'$id'"'"'")" = async ]'
 out=$($c worker --once 2>&1)
@@ -43,6 +44,32 @@ for i in $(seq 1 40); do $c start async >/dev/null; done
 out=$($c worker --once --threads 4 2>&1)
 check "four threads run 40 jobs" 'grep -q "^40 job(s) run, 0 failed" <<<"$out"'
 check "every instance ran its script once" '[ "$(sql "select count(*) from history where kind = '"'"'leave'"'"' and element_id = '"'"'Later'"'"'")" = 41 ] && [ "$(sql "select count(*) from process_instance where state = '"'"'completed'"'"'")" = 41 ]'
+
+# timer start events: armed at deploy, each occurrence starts an instance
+$c clock --offset PT0S >/dev/null
+$c deploy "$data/daily.bpmn" >/dev/null
+check "a timer start event is armed at deploy" '[ "$(sql "select count(*) from start_timer")" = 1 ]'
+$c worker --once >/dev/null 2>&1
+check "not before it is due" '[ "$(sql "select count(*) from process_instance where definition_key = '"'"'daily'"'"'")" = 0 ]'
+$c clock --offset PT61M >/dev/null
+$c worker --once >/dev/null 2>&1
+check "the first occurrence starts an instance" '[ "$(sql "select count(*) from process_instance where definition_key = '"'"'daily'"'"'")" = 1 ]'
+$c clock --offset PT121M >/dev/null
+$c worker --once >/dev/null 2>&1
+$c clock --offset PT300M >/dev/null
+$c worker --once >/dev/null 2>&1
+check "R2: two occurrences, then the timer is retired" '[ "$(sql "select count(*) from process_instance where definition_key = '"'"'daily'"'"'")" = 2 ] && [ "$(sql "select count(*) from start_timer")" = 0 ]'
+
+# a message sent before anything waits for it is kept for its time to live
+$c clock --offset PT0S >/dev/null
+id4=$($c start order --business-key B-9)
+out=$($c correlate Paid --business-key B-9 --ttl PT1H)
+check "an early message is buffered" 'grep -q buffered <<<"$out" && [ "$(sql "select count(*) from message_buffer")" = 1 ]'
+for el in Review PackA PackB; do
+  t=$($c tasks --instance "$id4" --json | python3 -c "import json,sys; print([x['id'] for x in json.load(sys.stdin) if x['element_id'] == '$el'][0])")
+  $c task complete "$t" >/dev/null
+done
+check "it is delivered when the subscription opens" '[ "$(sql "select count(*) from message_buffer")" = 0 ] && [ "$(sql "select count(*) from job where instance_id = '"'"'$id4'"'"' and kind = '"'"'timer'"'"'")" = 1 ]'
 $c clock --offset PT0S >/dev/null
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

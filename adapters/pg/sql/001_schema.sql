@@ -48,6 +48,22 @@ create table start_trigger (
 );
 create index start_trigger_name on start_trigger (kind, name);
 
+-- Timer start events: the next time each deployed definition starts itself.
+-- Only the latest version of a key has them (a new version replaces them).
+create table start_timer (
+    definition_id    text not null references process_definition (id) on delete cascade,
+    element_id       text not null,
+    value            text not null,      -- timeDate, timeDuration or timeCycle as written
+    timer_kind       integer not null,   -- 1 date, 2 duration, 3 cycle
+    start_ms         bigint not null,    -- when the timer was armed (cycles count from it)
+    fired            integer not null default 0,
+    due_at           timestamptz not null,
+    lock_owner       text,
+    lock_expires_at  timestamptz,
+    primary key (definition_id, element_id)
+);
+create index start_timer_due on start_timer (due_at);
+
 -- One row per instance; its token tree (scopes, element instances, waits,
 -- compensation records) is the step function's state, kept as one JSON
 -- document so a command costs one UPDATE. What other queries need (variables,
