@@ -38,6 +38,7 @@ static const struct {
     {"resume", "resume ID"},
     {"clock", "clock [--offset DURATION]           engine time (wall clock + offset)"},
     {"timers", "timers                              fire the timers that are due now"},
+    {"history", "history cleanup                     remove ended instances past their historyTimeToLive"},
 };
 
 static void usage(FILE *out)

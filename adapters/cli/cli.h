@@ -19,5 +19,8 @@ typedef struct bpm_pg bpm_pg;
 /* Connects to BPMND_DATABASE_URL or the embedded cluster (started when
  * needed) and applies pending migrations. *out is the caller's to close. */
 bpm_rc bpm_cli_connect(bpm_pg **out, bool quiet, bpm_err *err);
+/* BPMND_HISTORY: full (default), activity or none. */
+#include "pgstore.h"
+bpm_history_level bpm_cli_history_level(void);
 
 #endif

@@ -7,6 +7,17 @@
 
 #include "cli.h"
 #include "pg.h"
+#include "pgstore.h"
+
+bpm_history_level bpm_cli_history_level(void)
+{
+    const char *h = getenv("BPMND_HISTORY");
+    if (h && strcmp(h, "none") == 0)
+        return BPM_HISTORY_NONE;
+    if (h && strcmp(h, "activity") == 0)
+        return BPM_HISTORY_ACTIVITY;
+    return BPM_HISTORY_FULL;
+}
 
 bpm_rc bpm_cli_connect(bpm_pg **out, bool quiet, bpm_err *err)
 {

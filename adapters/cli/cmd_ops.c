@@ -45,6 +45,7 @@ static int open_ctx(ctx *c)
     }
     c->ev = bpm_scripts_evaluator(c->scripts);
     c->store = bpm_pgstore_new(c->pg, &c->ev);
+    bpm_pgstore_set_history(c->store, bpm_cli_history_level());
     c->rt = (bpm_runtime){.store = bpm_pgstore_port(c->store), .eval = &c->ev};
     return 0;
 }
@@ -408,6 +409,14 @@ static int cmd_instance_op(ctx *c, const opts *o, bpm_cmd_kind kind, const char 
     bpm_cmd cmd = {.kind = kind};
     if (bpm_runtime_run(&c->rt, o->pos[0], &cmd, o->user, now_ms(c), &err))
         return fail(&err);
+    /* operator actions belong in the audit trail with the operator */
+    const char *p[3] = {o->pos[0], o->user, done};
+    PGresult *res = PQexecParams(bpm_pg_conn(c->pg),
+                                 "insert into history (instance_id, definition_key, business_key, kind, user_id, detail)"
+                                 " select id, definition_key, business_key, 'operation', $2,"
+                                 " jsonb_build_object('operation', $3::text) from process_instance where id = $1",
+                                 3, NULL, p, NULL, NULL, 0);
+    PQclear(res);
     printf("instance %s %s\n", o->pos[0], done);
     return 0;
 }
@@ -481,6 +490,20 @@ static int cmd_clock(ctx *c, const opts *o)
     char at[BPM_TIMER_ISO_SIZE];
     bpm_timer_format_iso(now_ms(c), at, sizeof at);
     printf("engine time %s\n", at);
+    return 0;
+}
+
+static int cmd_history(ctx *c, const opts *o)
+{
+    if (o->n_pos < 1 || strcmp(o->pos[0], "cleanup") != 0) {
+        fprintf(stderr, "usage: bpmnctl history cleanup\n");
+        return 2;
+    }
+    bpm_err err = {0};
+    size_t n = 0;
+    if (bpm_pgstore_cleanup(c->store, now_ms(c), 1000, &n, &err))
+        return fail(&err);
+    printf("%zu ended instance(s) past their historyTimeToLive removed\n", n);
     return 0;
 }
 
@@ -584,6 +607,8 @@ int bpm_cli_ops(int argc, char **argv)
         status = cmd_clock(&c, &o);
     else if (strcmp(cmd, "timers") == 0)
         status = cmd_timers(&c, &o);
+    else if (strcmp(cmd, "history") == 0)
+        status = cmd_history(&c, &o);
     else {
         fprintf(stderr, "bpmnctl: unknown command \"%s\"\n", cmd);
         status = 2;

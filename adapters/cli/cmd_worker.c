@@ -63,6 +63,8 @@ static void *work(void *arg)
     bpm_scripts *scripts = bpm_scripts_new(NULL, &err);
     bpm_evaluator ev = bpm_scripts_evaluator(scripts);
     bpm_pgstore *store = bpm_pgstore_new(pg, &ev);
+    bpm_pgstore_set_history(store, bpm_cli_history_level());
+    int64_t last_cleanup = 0;
     bpm_runtime rt = {.store = bpm_pgstore_port(store), .eval = &ev, .incidents_fail = true};
     bpm_jobs_listen(pg, NULL);
     while (!atomic_load(&stopping)) {
@@ -121,6 +123,13 @@ static void *work(void *arg)
             }
         }
         bpm_arena_free(a);
+        /* retention: the first thread removes expired history every 10 minutes */
+        if (w->index == 0 && wall_ms() - last_cleanup > 10 * 60 * 1000) {
+            size_t removed = 0;
+            if (bpm_pgstore_cleanup(store, now, 1000, &removed, &err) == BPM_OK && removed)
+                fprintf(stderr, "bpmnctl worker: history of %zu ended instance(s) removed\n", removed);
+            last_cleanup = wall_ms();
+        }
         if (n || ns)
             continue;
         if (w->once)

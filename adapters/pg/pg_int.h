@@ -13,6 +13,7 @@ struct bpm_pgstore {
     bpm_arena *cache_arena;
     bpm_strmap models; /* definition id -> bpm_model* (one ref each) */
     int urandom;
+    int history; /* bpm_history_level */
 };
 
 #endif

@@ -16,9 +16,12 @@
 
 static void unref_model(void *p) { bpm_model_unref(p); }
 
+void bpm_pgstore_set_history(bpm_pgstore *s, bpm_history_level level) { s->history = level; }
+
 bpm_pgstore *bpm_pgstore_new(bpm_pg *pg, const bpm_evaluator *ev)
 {
     bpm_pgstore *s = bpm_xcalloc(1, sizeof *s);
+    s->history = BPM_HISTORY_FULL;
     s->pg = pg;
     s->ev = ev;
     s->cache_arena = bpm_arena_new();
@@ -393,7 +396,9 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                  "with t as (delete from user_task where instance_id = $1 and wait_id = $2::int),"
                  " j as (delete from job where instance_id = $1 and wait_id = $2::int),"
                  " r as (update incident set resolved_at = now() where instance_id = $1 and configuration = $2::text"
-                 " and resolved_at is null)"
+                 " and resolved_at is null returning id, element_id),"
+                 " h as (insert into history (instance_id, kind, element_id, detail) select $1, 'incident-resolved',"
+                 " element_id, jsonb_build_object('incident', id) from r)"
                  " delete from subscription where instance_id = $1 and wait_id = $2::int",
                  2, p);
             break;
@@ -411,6 +416,11 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                      4, pv);
             } else {
                 send(&b, "delete from variable where instance_id = $1 and scope_id = $2::int and name = $3", 3, p);
+            }
+            if (s->history < BPM_HISTORY_FULL || strncmp(e->name, "__", 2) == 0) {
+                free(v);
+                free(old);
+                break; /* internal bookkeeping variables are not part of the audit trail */
             }
             json_t *detail = json_pack("{s:s, s:o, s:o}", "name", e->name, "old",
                                        old ? json_loads(old, JSON_DECODE_ANY, NULL) : json_null(), "new",
@@ -437,6 +447,8 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                  6, p);
             const char *pi[1] = {inst->id};
             send(&b, "update process_instance set incident = true where id = $1", 1, pi);
+            if (s->history == BPM_HISTORY_NONE)
+                break;
             const char *ph[7] = {at, inst->id, inst->process->id, inst->business_key, element, type, e->message};
             send(&b,
                  "insert into history (at, instance_id, definition_key, business_key, kind, element_id, element_type,"
@@ -450,6 +462,8 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         case BPM_FX_END: {
             if (e->kind != BPM_FX_END && !element && e->kind != BPM_FX_ENTER)
                 break; /* the process's own leave/cancel is told by instance-end */
+            if (s->history == BPM_HISTORY_NONE)
+                break;
             const char *kind = e->kind == BPM_FX_ENTER   ? (element ? "enter" : "instance-start")
                                : e->kind == BPM_FX_LEAVE ? "leave"
                                : e->kind == BPM_FX_END   ? "instance-end"
@@ -638,4 +652,38 @@ bpm_rc bpm_pgstore_resolve(bpm_pgstore *s, const char *key_or_id, char out[256],
         return BPM_OK;
     }
     return s_latest(s, key_or_id, out, err);
+}
+
+/* ---- retention -------------------------------------------------------------- */
+
+bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, size_t *deleted, bpm_err *err)
+{
+    char now[BPM_TIMER_ISO_SIZE], lim[24];
+    iso(now_ms, now, sizeof now);
+    snprintf(lim, sizeof lim, "%zu", per_batch ? per_batch : 1000);
+    size_t total = 0;
+    for (;;) {
+        /* historyTimeToLive as Camunda 7 writes it: "180" (days) or "P180D" */
+        const char *p[2] = {now, lim};
+        PGresult *res = NULL;
+        bpm_rc rc = q(s,
+                      "with expired as (select i.id from process_instance i join process_definition d"
+                      " on d.id = i.definition_id where i.state <> 'active' and d.history_ttl is not null"
+                      " and i.ended_at + (case when d.history_ttl ~ '^[0-9]+$' then (d.history_ttl || ' days')::interval"
+                      " else d.history_ttl::interval end) < $1::timestamptz limit $2::int),"
+                      " h as (delete from history where instance_id in (select id from expired)),"
+                      " n as (delete from incident where instance_id in (select id from expired))"
+                      " delete from process_instance where id in (select id from expired) returning id",
+                      2, p, &res, "clean up the history", err);
+        if (rc)
+            return rc;
+        size_t n = (size_t)PQntuples(res);
+        PQclear(res);
+        total += n;
+        if (n == 0)
+            break;
+    }
+    if (deleted)
+        *deleted = total;
+    return BPM_OK;
 }

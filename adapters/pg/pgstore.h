@@ -14,10 +14,25 @@
 
 typedef struct bpm_pgstore bpm_pgstore;
 
+/* How much of the audit trail is written: full (every element, variable
+ * change, task and incident), activity (no variable changes), none (only
+ * what is needed to run). Camunda 7 has the same three levels. */
+typedef enum bpm_history_level {
+    BPM_HISTORY_NONE = 0,
+    BPM_HISTORY_ACTIVITY = 1,
+    BPM_HISTORY_FULL = 2,
+} bpm_history_level;
+
 /* New store over pg (borrowed; must outlive it), compiling expressions with
  * ev (borrowed). Free with bpm_pgstore_free(). */
 bpm_pgstore *bpm_pgstore_new(bpm_pg *pg, const bpm_evaluator *ev);
 void bpm_pgstore_free(bpm_pgstore *s);
+void bpm_pgstore_set_history(bpm_pgstore *s, bpm_history_level level);
+/* Deletes, in batches of `batch` rows, the history and instance rows of
+ * instances that ended longer ago than their definition's historyTimeToLive
+ * (days as an integer, or an ISO 8601 duration), per_batch at a time so
+ * locks stay short. *deleted counts instances. */
+bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, size_t *deleted, bpm_err *err);
 /* The port: {ops, s}. */
 bpm_store bpm_pgstore_port(bpm_pgstore *s);
 

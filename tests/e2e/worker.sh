@@ -70,6 +70,20 @@ for el in Review PackA PackB; do
   $c task complete "$t" >/dev/null
 done
 check "it is delivered when the subscription opens" '[ "$(sql "select count(*) from message_buffer")" = 0 ] && [ "$(sql "select count(*) from job where instance_id = '"'"'$id4'"'"' and kind = '"'"'timer'"'"'")" = 1 ]'
+
+# history levels and retention
+hid=$(BPMND_HISTORY=none $c start order)
+check "history level none writes no audit rows" '[ "$(sql "select count(*) from history where instance_id = '"'"'$hid'"'"'")" = 0 ]'
+aid=$(BPMND_HISTORY=activity $c start order --vars '{"x": 1}')
+check "history level activity keeps elements but not variables" '[ "$(sql "select count(*) from history where instance_id = '"'"'$aid'"'"' and kind = '"'"'variable'"'"'")" = 0 ] && [ "$(sql "select count(*) from history where instance_id = '"'"'$aid'"'"' and kind = '"'"'enter'"'"'")" -gt 0 ]'
+sql "update process_definition set history_ttl = '1' where key = 'async'" >/dev/null
+ended=$(sql "select count(*) from process_instance where definition_key = 'async' and state = 'completed'")
+$c clock --offset P1502D >/dev/null
+out=$($c history cleanup)
+check "retention removes ended instances past historyTimeToLive, with their history" 'grep -q "^$ended ended" <<<"$out" && [ "$(sql "select count(*) from process_instance where definition_key = '"'"'async'"'"'")" = 0 ] && [ "$(sql "select count(*) from history h where not exists (select 1 from process_instance i where i.id = h.instance_id)")" = 0 ]'
+check "active instances and other definitions are kept" '[ "$(sql "select count(*) from process_instance where definition_key = '"'"'order'"'"'")" -ge 3 ]'
+$c cancel "$hid" --user ops >/dev/null
+check "operator actions are in the history with the operator" '[ "$(sql "select count(*) from history where instance_id = '"'"'$hid'"'"' and kind = '"'"'operation'"'"' and user_id = '"'"'ops'"'"'")" = 1 ]'
 $c clock --offset PT0S >/dev/null
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
