@@ -77,6 +77,8 @@ static void *work(void *arg)
             bpm_arena_free(a);
             if (bpm_pg_reset(pg, &err)) /* the server went away: wait for it */
                 sleep(1);
+            else
+                bpm_jobs_listen(pg, NULL); /* a new session has forgotten LISTEN */
             continue;
         }
         for (size_t i = 0; i < n && !atomic_load(&stopping); i++) {
