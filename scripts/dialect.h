@@ -101,4 +101,137 @@ void bpm_dialect_where(const char *text, size_t pos, char *out, size_t cap);
  * spaces and long excerpts end in "...". Writes at most cap bytes. */
 void bpm_dialect_excerpt(const char *s, size_t n, char *out, size_t cap);
 
+/* ---- one translation in progress (dialect_lex.c) ------------------------- */
+
+/* The tokens of both tokenizers. */
+typedef enum bpm_dialect_tk {
+    BPM_DIALECT_TK_EOF,  /* FEEL: the end of the text */
+    BPM_DIALECT_TK_END,  /* JUEL: the "}" that closes ${ or #{ */
+    BPM_DIALECT_TK_NAME, /* identifier or keyword; in FEEL also a `quoted name` */
+    BPM_DIALECT_TK_FUNC, /* FEEL: a multi-word built-in name followed by "(" */
+    BPM_DIALECT_TK_INT,
+    BPM_DIALECT_TK_FLOAT,
+    BPM_DIALECT_TK_STR,
+    BPM_DIALECT_TK_OP, /* punctuation */
+} bpm_dialect_tk;
+
+typedef struct bpm_dialect_tok {
+    bpm_dialect_tk kind;
+    size_t pos, len; /* the source text, as an offset into the whole text */
+    /* What the token says: a string's decoded bytes (in the scratch arena),
+     * a quoted name without its backticks, a FEEL built-in's own spelling,
+     * else the source text itself. */
+    const char *str;
+    size_t slen;
+    bool quoted; /* a FEEL `quoted name`: never a keyword */
+} bpm_dialect_tok;
+
+/* Literals mean the same in both dialects; a literal node of either syntax
+ * tree carries one of these and the token's str/slen. */
+typedef enum bpm_dialect_lit {
+    BPM_DIALECT_LIT_INT,   /* str: the digits as written, valid Lua too */
+    BPM_DIALECT_LIT_FLOAT, /* the same */
+    BPM_DIALECT_LIT_STR,   /* str: the decoded bytes */
+    BPM_DIALECT_LIT_TRUE,
+    BPM_DIALECT_LIT_FALSE,
+    BPM_DIALECT_LIT_NULL,
+} bpm_dialect_lit;
+
+/* The state of one translation, on the translator's stack: the text, its
+ * tokens, the first error, the parser's depth and the Lua written so far.
+ * Messages of the functions below begin "invalid JUEL: " (lang). */
+typedef struct bpm_dialect_ctx {
+    const char *lang; /* "JUEL" or "FEEL", static */
+    const char *text; /* borrowed, NUL-terminated */
+    size_t text_len;
+    bpm_arena *tmp; /* scratch arena: tokens, tree, output; freed at the end */
+    bpm_err *err;   /* may be NULL */
+    bool failed;    /* err holds the first error; later ones are dropped */
+    bpm_dialect_tok *toks;
+    size_t n_toks, cap_toks;
+    size_t k; /* the current token */
+    int rec;  /* the parser's recursion depth */
+    bpm_dialect_buf out;
+    bool over_budget;  /* the Lua would not load (BPM_DIALECT_LUA_*) ... */
+    size_t budget_pos; /* ... first seen at this node */
+    void *own;         /* the translator's own state (FEEL: its scopes) */
+} bpm_dialect_ctx;
+
+/* Starts translating text in dialect lang: *c gets a new scratch arena and
+ * an empty output. BPM_INVALID (c untouched) when text is longer than
+ * BPM_DIALECT_MAX_TEXT. */
+bpm_rc bpm_dialect_begin(bpm_dialect_ctx *c, const char *lang, const char *text, bpm_err *err);
+/* Ends it: when the translator succeeded (ok), nothing failed and the Lua
+ * is within budget, *lua_out gets the output, new in arena a, and BPM_OK;
+ * else BPM_INVALID. Frees the scratch arena either way. */
+bpm_rc bpm_dialect_finish(bpm_dialect_ctx *c, bool ok, bpm_arena *a, const char **lua_out);
+
+/* Records the first error: fmt's message and " at " the position of byte
+ * pos, as BPM_INVALID in c->err; later calls do nothing. Returns NULL, so a
+ * parse function can `return bpm_dialect_fail(...)`. */
+void *bpm_dialect_fail(bpm_dialect_ctx *c, size_t pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "expression nested too deeply" at pos; returns NULL. */
+void *bpm_dialect_too_deep(bpm_dialect_ctx *c, size_t pos);
+/* One more level of parser recursion (the caller decrements c->rec when it
+ * returns): false, after failing, past BPM_DIALECT_MAX_DEPTH. */
+bool bpm_dialect_enter(bpm_dialect_ctx *c);
+
+/* Bytes of names and numbers, the same in both dialects: names start with
+ * a letter, '_', '$' or any byte of a UTF-8 sequence. */
+bool bpm_dialect_is_digit(unsigned char ch);
+bool bpm_dialect_is_name_start(unsigned char ch);
+bool bpm_dialect_is_name_char(unsigned char ch);
+
+/* Appends t to c->toks (in c->tmp). */
+void bpm_dialect_push(bpm_dialect_ctx *c, bpm_dialect_tok t);
+/* Tokenizer steps: each reads c->text at *i, pushes a token and moves *i
+ * past it; false after failing. */
+/* A name (text[*i] is a name start); never fails. */
+void bpm_dialect_lex_name(bpm_dialect_ctx *c, size_t *i);
+/* A string literal whose quote is text[*i]. A backslash before a byte of
+ * escapes stands for the byte of decoded at the same index; with unicode,
+ * \uXXXX is that code point in UTF-8 (surrogate pairs joined, a lone one
+ * U+FFFD); any other backslash stays as written. */
+bool bpm_dialect_lex_string(bpm_dialect_ctx *c, size_t *i, const char *escapes, const char *decoded,
+                            bool unicode);
+/* Punctuation: one of the two-byte operators ops2, else a byte of ops1. */
+bool bpm_dialect_lex_op(bpm_dialect_ctx *c, size_t *i, const char *const *ops2, size_t n_ops2,
+                        const char *ops1);
+
+/* The parser's view of the tokens: the current one, and the one `ahead`
+ * after it (the last token, the end, when there is none). */
+bpm_dialect_tok *bpm_dialect_cur(bpm_dialect_ctx *c);
+bpm_dialect_tok *bpm_dialect_peek(bpm_dialect_ctx *c, size_t ahead);
+/* Is t of this kind and does it say text (a quoted name is no keyword)? */
+bool bpm_dialect_tok_is(const bpm_dialect_tok *t, bpm_dialect_tk kind, const char *text);
+/* ... any of words[0..n)? */
+bool bpm_dialect_tok_in(const bpm_dialect_tok *t, bpm_dialect_tk kind, const char *const *words,
+                        size_t n);
+/* Is the current token this operator / this keyword? */
+bool bpm_dialect_is_op(bpm_dialect_ctx *c, const char *op);
+bool bpm_dialect_is_kw(bpm_dialect_ctx *c, const char *kw);
+/* Is t a literal (a number, a string, true, false or null)? OUT: *lit,
+ * written only then. */
+bool bpm_dialect_literal(const bpm_dialect_tok *t, bpm_dialect_lit *lit);
+/* Fail at the current token: "unexpected \"x\"", "expected <what> but found
+ * \"x\"" (what as the message says it, quotes included); return NULL. */
+void *bpm_dialect_unexpected(bpm_dialect_ctx *c);
+void *bpm_dialect_expected(bpm_dialect_ctx *c, const char *what);
+/* Consumes the current token when it is `text` of this kind; else fails
+ * with expected "text" and returns false. */
+bool bpm_dialect_expect(bpm_dialect_ctx *c, bpm_dialect_tk kind, const char *text);
+
+/* Emitting (dialect_rt.c). Appends s to c->out. */
+void bpm_dialect_put(bpm_dialect_ctx *c, const char *s);
+/* Each emit function of a translator knows the Lua parser level and the
+ * first free register of the expression it writes and reports what it
+ * uses here; past BPM_DIALECT_LUA_LEVELS or _REGS the translation will fail
+ * as too complex, at the first such expression (its byte offset pos). */
+void bpm_dialect_mark(bpm_dialect_ctx *c, size_t pos, int level, int reg);
+/* A literal as Lua: a number as written, a string quoted as by
+ * bpm_dialect_buf_quote, true, false, null. */
+void bpm_dialect_put_literal(bpm_dialect_ctx *c, bpm_dialect_lit kind, const char *str,
+                             size_t slen);
+
 #endif

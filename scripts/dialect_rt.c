@@ -1,5 +1,6 @@
 /* The runtime side of the JUEL/FEEL translations: the Lua prelude defining
- * __dx, and the emit helpers both translators share to quote text safely. */
+ * __dx, and the emit helpers both translators share to quote text safely
+ * and to keep the Lua they write within what Lua's parser accepts. */
 #include "dialect.h"
 
 #include <stdio.h>
@@ -1358,6 +1359,41 @@ void bpm_dialect_buf_var(bpm_dialect_buf *b, const char *name, size_t n)
     bpm_dialect_buf_putn(b, "vars[", 5);
     bpm_dialect_buf_quote(b, name, n);
     bpm_dialect_buf_putn(b, "]", 1);
+}
+
+void bpm_dialect_put(bpm_dialect_ctx *c, const char *s)
+{
+    bpm_dialect_buf_puts(&c->out, s);
+}
+
+void bpm_dialect_mark(bpm_dialect_ctx *c, size_t pos, int level, int reg)
+{
+    if (!c->over_budget && (level > BPM_DIALECT_LUA_LEVELS || reg > BPM_DIALECT_LUA_REGS)) {
+        c->over_budget = true;
+        c->budget_pos = pos;
+    }
+}
+
+void bpm_dialect_put_literal(bpm_dialect_ctx *c, bpm_dialect_lit kind, const char *str, size_t slen)
+{
+    switch (kind) {
+    case BPM_DIALECT_LIT_INT:
+    case BPM_DIALECT_LIT_FLOAT:
+        bpm_dialect_buf_putn(&c->out, str, slen);
+        return;
+    case BPM_DIALECT_LIT_STR:
+        bpm_dialect_buf_quote(&c->out, str, slen);
+        return;
+    case BPM_DIALECT_LIT_TRUE:
+        bpm_dialect_put(c, "true");
+        return;
+    case BPM_DIALECT_LIT_FALSE:
+        bpm_dialect_put(c, "false");
+        return;
+    case BPM_DIALECT_LIT_NULL:
+        bpm_dialect_put(c, "null");
+        return;
+    }
 }
 
 void bpm_dialect_where(const char *text, size_t pos, char *out, size_t cap)

@@ -1,40 +1,15 @@
 /* Camunda 7 JUEL (EL 2.2) to Lua: tokenizer, recursive-descent parser to a
- * small AST, and an emitter whose operators call the __dx.j* helpers. */
+ * small AST, and an emitter whose operators call the __dx.j* helpers. The
+ * translation state, errors and tokens are dialect_lex.c's (dialect.h). */
 #include "dialect.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
-
-/* ---- tokens --------------------------------------------------------------- */
-
-typedef enum tok_kind {
-    TK_EOF,  /* the text ended inside ${ */
-    TK_END,  /* the closing } */
-    TK_NAME, /* identifier or keyword */
-    TK_INT,
-    TK_FLOAT,
-    TK_STR, /* decoded into str/slen */
-    TK_OP,  /* punctuation, text at pos/len */
-} tok_kind;
-
-typedef struct token {
-    tok_kind kind;
-    size_t pos, len; /* in the whole text */
-    const char *str; /* TK_STR: decoded bytes */
-    size_t slen;
-} token;
 
 /* ---- syntax tree ------------------------------------------------------------ */
 
 typedef enum node_kind {
-    N_INT,
-    N_FLOAT,
-    N_STR,
-    N_TRUE,
-    N_FALSE,
-    N_NULL,
+    N_LIT,    /* lit, str */
     N_VAR,    /* name */
     N_GET,    /* kids[0].name or kids[0][kids[1]] */
     N_METHOD, /* kids[0].name(kids[1..]) on a String, List or Map */
@@ -57,7 +32,8 @@ typedef struct node {
     int depth;
     const char *name; /* N_VAR, N_GET property, N_METHOD, N_EXEC, N_BIN helper */
     size_t nlen;
-    const char *str; /* N_STR bytes; N_INT/N_FLOAT text */
+    bpm_dialect_lit lit; /* N_LIT */
+    const char *str;     /* N_LIT: as bpm_dialect_tok.str */
     size_t slen;
     bool boolean; /* N_BIN: a comparison, so already a Lua boolean */
     struct node **kids;
@@ -71,129 +47,50 @@ typedef struct part {
     node *expr;
 } part;
 
-typedef struct parser {
-    const char *text;
-    size_t text_len;
-    bpm_arena *tmp;
-    bpm_err *err;
-    bool failed;
-    token *toks; /* of the current ${ } */
-    size_t n_toks, cap_toks, k;
-    int rec; /* recursion depth */
-    bpm_dialect_buf out;
-    size_t budget_pos; /* where a Lua budget ran out */
-    bool over_budget;
-} parser;
+/* JUEL needs no state of its own; the tokens are those of the current ${ }. */
+typedef bpm_dialect_ctx parser;
 
 static const char BEAN_HINT[] =
     "(bean calls need a Java runtime; use a Lua script or an external task)";
 
-__attribute__((format(printf, 3, 4))) static node *fail(parser *p, size_t pos, const char *fmt, ...)
-{
-    if (p->failed)
-        return NULL;
-    char what[200], where[48];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    bpm_dialect_where(p->text, pos, where, sizeof where);
-    bpm_err_set(p->err, BPM_INVALID, "%s at %s", what, where);
-    p->failed = true;
-    return NULL;
-}
-
 /* ---- tokenizer -------------------------------------------------------------- */
-
-static bool is_ident_start(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' || c >= 0x80;
-}
-
-static bool is_ident_char(unsigned char c)
-{
-    return is_ident_start(c) || (c >= '0' && c <= '9');
-}
-
-static bool is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static void push_tok(parser *p, token t)
-{
-    if (p->n_toks == p->cap_toks) {
-        size_t cap = p->cap_toks ? p->cap_toks * 2 : 32;
-        p->toks = bpm_arena_grow(p->tmp, p->toks, p->n_toks, cap, sizeof(token));
-        p->cap_toks = cap;
-    }
-    p->toks[p->n_toks++] = t;
-}
-
-/* EL string literal: \\, \' and \" are escapes; any other backslash is
- * kept as written. */
-static bool lex_string(parser *p, size_t *i)
-{
-    const char *s = p->text;
-    size_t start = *i;
-    char q = s[start];
-    size_t end = start + 1; /* the closing quote */
-    while (s[end] != q) {
-        if (s[end] == '\0') {
-            fail(p, start, "invalid JUEL: unterminated string");
-            return false;
-        }
-        end += s[end] == '\\' && s[end + 1] ? 2 : 1;
-    }
-    char *buf = bpm_arena_alloc(p->tmp, end - start);
-    size_t n = 0, j = start + 1;
-    while (j < end) {
-        char c = s[j];
-        if (c == '\\' && (s[j + 1] == '\\' || s[j + 1] == '\'' || s[j + 1] == '"')) {
-            buf[n++] = s[j + 1];
-            j += 2;
-            continue;
-        }
-        buf[n++] = c;
-        j++;
-    }
-    j = end + 1;
-    push_tok(p, (token){TK_STR, start, j - start, buf, n});
-    *i = j;
-    return true;
-}
 
 static bool lex_number(parser *p, size_t *i)
 {
     const char *s = p->text;
     size_t j = *i;
     bool is_float = false;
-    while (is_digit((unsigned char)s[j]))
+    while (bpm_dialect_is_digit((unsigned char)s[j]))
         j++;
-    if (s[j] == '.' && !is_ident_start((unsigned char)s[j + 1])) {
+    if (s[j] == '.' && !bpm_dialect_is_name_start((unsigned char)s[j + 1])) {
         is_float = true;
         j++;
-        while (is_digit((unsigned char)s[j]))
+        while (bpm_dialect_is_digit((unsigned char)s[j]))
             j++;
     }
     if (s[j] == 'e' || s[j] == 'E') {
         size_t e = j + 1;
         if (s[e] == '+' || s[e] == '-')
             e++;
-        if (!is_digit((unsigned char)s[e])) {
-            fail(p, *i, "invalid JUEL: malformed number");
+        if (!bpm_dialect_is_digit((unsigned char)s[e])) {
+            bpm_dialect_fail(p, *i, "invalid JUEL: malformed number");
             return false;
         }
-        while (is_digit((unsigned char)s[e]))
+        while (bpm_dialect_is_digit((unsigned char)s[e]))
             e++;
         j = e;
         is_float = true;
     }
-    if (is_ident_char((unsigned char)s[j]) || s[j] == '.') {
-        fail(p, *i, "invalid JUEL: malformed number");
+    if (bpm_dialect_is_name_char((unsigned char)s[j]) || s[j] == '.') {
+        bpm_dialect_fail(p, *i, "invalid JUEL: malformed number");
         return false;
     }
-    push_tok(p, (token){is_float ? TK_FLOAT : TK_INT, *i, j - *i, NULL, 0});
+    bpm_dialect_tok t = {.kind = is_float ? BPM_DIALECT_TK_FLOAT : BPM_DIALECT_TK_INT,
+                         .pos = *i,
+                         .len = j - *i,
+                         .str = s + *i,
+                         .slen = j - *i};
+    bpm_dialect_push(p, t);
     *i = j;
     return true;
 }
@@ -212,147 +109,82 @@ static bool lex_expr(parser *p, size_t *i, size_t open_pos)
             continue;
         }
         if (c == '\0') {
-            fail(p, open_pos, "invalid JUEL: missing \"}\" to close \"%.2s\"", s + open_pos);
+            bpm_dialect_fail(p, open_pos, "invalid JUEL: missing \"}\" to close \"%.2s\"",
+                             s + open_pos);
             return false;
         }
         if (c == '}') {
-            push_tok(p, (token){TK_END, j, 1, NULL, 0});
+            bpm_dialect_push(
+                p, (bpm_dialect_tok){
+                       .kind = BPM_DIALECT_TK_END, .pos = j, .len = 1, .str = s + j, .slen = 1});
             *i = j + 1;
             return true;
         }
-        if (c == '\'' || c == '"') {
-            if (!lex_string(p, &j))
-                return false;
-            continue;
-        }
-        if (is_digit(c) || (c == '.' && is_digit((unsigned char)s[j + 1]))) {
-            if (!lex_number(p, &j))
-                return false;
-            continue;
-        }
-        if (is_ident_start(c)) {
-            size_t e = j;
-            while (is_ident_char((unsigned char)s[e]))
-                e++;
-            push_tok(p, (token){TK_NAME, j, e - j, NULL, 0});
-            j = e;
-            continue;
-        }
-        size_t len = 1;
-        for (size_t k = 0; k < sizeof ops2 / sizeof ops2[0]; k++)
-            if (s[j] == ops2[k][0] && s[j + 1] == ops2[k][1])
-                len = 2;
-        if (len == 1 && !strchr("<>!+-*/%?:.[](),=;{&|", c)) {
-            fail(p, j, "invalid JUEL: unexpected character \"%.1s\"",
-                 c >= 0x20 && c < 0x7f ? s + j : "?");
+        bool ok = true;
+        if (c == '\'' || c == '"') /* EL: \\, \' and \" only; other backslashes stay */
+            ok = bpm_dialect_lex_string(p, &j, "\\'\"", "\\'\"", false);
+        else if (bpm_dialect_is_digit(c) ||
+                 (c == '.' && bpm_dialect_is_digit((unsigned char)s[j + 1])))
+            ok = lex_number(p, &j);
+        else if (bpm_dialect_is_name_start(c))
+            bpm_dialect_lex_name(p, &j);
+        else
+            ok = bpm_dialect_lex_op(p, &j, ops2, sizeof ops2 / sizeof ops2[0],
+                                    "<>!+-*/%?:.[](),=;{&|");
+        if (!ok)
             return false;
-        }
-        push_tok(p, (token){TK_OP, j, len, NULL, 0});
-        j += len;
     }
 }
 
 /* ---- parser ----------------------------------------------------------------- */
 
-static token *cur(parser *p)
-{
-    return &p->toks[p->k];
-}
-static token *peek(parser *p, size_t ahead)
-{
-    size_t k = p->k + ahead;
-    return &p->toks[k < p->n_toks ? k : p->n_toks - 1];
-}
-
-static bool tok_is(const parser *p, const token *t, tok_kind kind, const char *text)
-{
-    size_t n = strlen(text);
-    return t->kind == kind && t->len == n && memcmp(p->text + t->pos, text, n) == 0;
-}
-static bool is_op(parser *p, const char *op)
-{
-    return tok_is(p, cur(p), TK_OP, op);
-}
-static bool is_kw(parser *p, const char *kw)
-{
-    return tok_is(p, cur(p), TK_NAME, kw);
-}
-
-static bool is_reserved(const parser *p, const token *t)
+static bool is_reserved(const bpm_dialect_tok *t)
 {
     static const char *const words[] = {"and",        "or",    "not", "eq",   "ne",    "lt",
                                         "gt",         "le",    "ge",  "true", "false", "null",
                                         "instanceof", "empty", "div", "mod"};
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (tok_is(p, t, TK_NAME, words[i]))
-            return true;
-    return false;
+    return bpm_dialect_tok_in(t, BPM_DIALECT_TK_NAME, words, sizeof words / sizeof words[0]);
 }
 
-/* The token as quoted in an error message. */
-static void describe(const parser *p, const token *t, char *out, size_t cap)
-{
-    if (t->kind == TK_END)
-        snprintf(out, cap, "\"}\"");
-    else if (t->kind == TK_EOF)
-        snprintf(out, cap, "end of text");
-    else if (t->kind == TK_STR)
-        snprintf(out, cap, "a string");
-    else {
-        char ex[48];
-        bpm_dialect_excerpt(p->text + t->pos, t->len, ex, sizeof ex);
-        snprintf(out, cap, "\"%s\"", ex);
-    }
-}
-
-static bool is_refused_op(const parser *p, const token *t)
+static bool is_refused_op(const bpm_dialect_tok *t)
 {
     static const char *const ops[] = {"=", "+=", "->", ";", "{"};
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (tok_is(p, t, TK_OP, ops[i]))
-            return true;
-    return tok_is(p, t, TK_NAME, "instanceof");
+    return bpm_dialect_tok_in(t, BPM_DIALECT_TK_OP, ops, sizeof ops / sizeof ops[0]) ||
+           bpm_dialect_tok_is(t, BPM_DIALECT_TK_NAME, "instanceof");
 }
 
 /* Names the token for "unexpected ..." and refuses EL 3.0 operators by name. */
 static node *unexpected(parser *p)
 {
-    token *t = cur(p);
-    if (t->kind == TK_OP) {
-        if (tok_is(p, t, TK_OP, "="))
-            return fail(p, t->pos,
-                        "unsupported JUEL: assignment \"=\" (expressions cannot set variables)");
-        if (tok_is(p, t, TK_OP, "+="))
-            return fail(p, t->pos, "unsupported JUEL: string concatenation \"+=\" (EL 3.0)");
-        if (tok_is(p, t, TK_OP, "->"))
-            return fail(p, t->pos, "unsupported JUEL: lambda expression \"->\" (EL 3.0)");
-        if (tok_is(p, t, TK_OP, ";"))
-            return fail(p, t->pos, "unsupported JUEL: statement separator \";\" (EL 3.0)");
-        if (tok_is(p, t, TK_OP, "{"))
-            return fail(p, t->pos, "unsupported JUEL: set or map literal (EL 3.0)");
+    bpm_dialect_tok *t = bpm_dialect_cur(p);
+    if (t->kind == BPM_DIALECT_TK_OP) {
+        if (bpm_dialect_tok_is(t, BPM_DIALECT_TK_OP, "="))
+            return bpm_dialect_fail(
+                p, t->pos, "unsupported JUEL: assignment \"=\" (expressions cannot set variables)");
+        if (bpm_dialect_tok_is(t, BPM_DIALECT_TK_OP, "+="))
+            return bpm_dialect_fail(p, t->pos,
+                                    "unsupported JUEL: string concatenation \"+=\" (EL 3.0)");
+        if (bpm_dialect_tok_is(t, BPM_DIALECT_TK_OP, "->"))
+            return bpm_dialect_fail(p, t->pos,
+                                    "unsupported JUEL: lambda expression \"->\" (EL 3.0)");
+        if (bpm_dialect_tok_is(t, BPM_DIALECT_TK_OP, ";"))
+            return bpm_dialect_fail(p, t->pos,
+                                    "unsupported JUEL: statement separator \";\" (EL 3.0)");
+        if (bpm_dialect_tok_is(t, BPM_DIALECT_TK_OP, "{"))
+            return bpm_dialect_fail(p, t->pos, "unsupported JUEL: set or map literal (EL 3.0)");
     }
-    if (tok_is(p, t, TK_NAME, "instanceof"))
-        return fail(p, t->pos, "unsupported JUEL: \"instanceof\"");
-    char d[64];
-    describe(p, t, d, sizeof d);
-    return fail(p, t->pos, "invalid JUEL: unexpected %s", d);
+    if (bpm_dialect_tok_is(t, BPM_DIALECT_TK_NAME, "instanceof"))
+        return bpm_dialect_fail(p, t->pos, "unsupported JUEL: \"instanceof\"");
+    return bpm_dialect_unexpected(p);
 }
 
 static bool expect_op(parser *p, const char *op)
 {
-    if (is_op(p, op)) {
-        p->k++;
-        return true;
-    }
-    token *t = cur(p);
-    if (is_refused_op(p, t)) {
+    if (!bpm_dialect_is_op(p, op) && is_refused_op(bpm_dialect_cur(p))) {
         unexpected(p);
         return false;
     }
-    char d[64];
-    describe(p, t, d, sizeof d);
-    fail(p, t->pos, "invalid JUEL: expected \"%s\" but found %s", op, d);
-    return false;
+    return bpm_dialect_expect(p, BPM_DIALECT_TK_OP, op);
 }
 
 static node *mk(parser *p, node_kind kind, size_t pos, size_t n_kids)
@@ -376,8 +208,7 @@ static node *seal(parser *p, node *n)
         if (n->kids[i]->depth + 1 > n->depth)
             n->depth = n->kids[i]->depth + 1;
     if (n->depth > BPM_DIALECT_MAX_DEPTH)
-        return fail(p, n->pos, "invalid JUEL: expression nested too deeply (more than %d levels)",
-                    BPM_DIALECT_MAX_DEPTH);
+        return bpm_dialect_too_deep(p, n->pos);
     return n;
 }
 
@@ -403,7 +234,7 @@ static bool parse_args(parser *p, node ***args, size_t *n_args)
 {
     node **v = NULL;
     size_t n = 0, cap = 0;
-    if (!is_op(p, ")")) {
+    if (!bpm_dialect_is_op(p, ")")) {
         for (;;) {
             node *a = parse_expr(p);
             if (!a)
@@ -414,7 +245,7 @@ static bool parse_args(parser *p, node ***args, size_t *n_args)
                 cap = c2;
             }
             v[n++] = a;
-            if (!is_op(p, ","))
+            if (!bpm_dialect_is_op(p, ","))
                 break;
             p->k++;
         }
@@ -431,7 +262,7 @@ static node *method_refused(parser *p, size_t start)
     size_t end = p->toks[p->k - 1].pos + p->toks[p->k - 1].len;
     char ex[64];
     bpm_dialect_excerpt(p->text + start, end - start, ex, sizeof ex);
-    return fail(p, start, "unsupported JUEL: method call \"%s\" %s", ex, BEAN_HINT);
+    return bpm_dialect_fail(p, start, "unsupported JUEL: method call \"%s\" %s", ex, BEAN_HINT);
 }
 
 /* Java String, List and Map methods with a direct meaning on JSON data. */
@@ -465,16 +296,16 @@ static node *parse_execution(parser *p, size_t start)
         {"getBusinessKey", "businessKey"},     {"getProcessInstanceId", "instanceId"},
         {"getCurrentActivityId", "elementId"},
     };
-    if (!is_op(p, ".") || peek(p, 1)->kind != TK_NAME)
-        return fail(p, start,
-                    "unsupported JUEL: \"execution\" is usable only as "
-                    "execution.getVariable('name') or execution.processBusinessKey");
+    if (!bpm_dialect_is_op(p, ".") || bpm_dialect_peek(p, 1)->kind != BPM_DIALECT_TK_NAME)
+        return bpm_dialect_fail(p, start,
+                                "unsupported JUEL: \"execution\" is usable only as "
+                                "execution.getVariable('name') or execution.processBusinessKey");
     p->k++;
-    token *m = cur(p);
+    bpm_dialect_tok *m = bpm_dialect_cur(p);
     const char *ms = p->text + m->pos;
     size_t mn = m->len;
     p->k++;
-    bool call = is_op(p, "(");
+    bool call = bpm_dialect_is_op(p, "(");
     node **args = NULL;
     size_t n_args = 0;
     if (call) {
@@ -502,65 +333,56 @@ static node *parse_execution(parser *p, size_t start)
     }
     if (call)
         return method_refused(p, start);
-    return fail(p, m->pos, "unsupported JUEL: execution property \"%.*s\"",
-                (int)(mn > 40 ? 40 : mn), ms);
+    return bpm_dialect_fail(p, m->pos, "unsupported JUEL: execution property \"%.*s\"",
+                            (int)(mn > 40 ? 40 : mn), ms);
 }
 
 static node *parse_primary(parser *p)
 {
-    token *t = cur(p);
+    bpm_dialect_tok *t = bpm_dialect_cur(p);
     size_t pos = t->pos;
-    switch (t->kind) {
-    case TK_INT:
-    case TK_FLOAT: {
-        node *n = mk(p, t->kind == TK_INT ? N_INT : N_FLOAT, pos, 0);
-        n->str = p->text + t->pos;
-        n->slen = t->len;
-        p->k++;
-        return n;
-    }
-    case TK_STR: {
-        node *n = mk(p, N_STR, pos, 0);
+    bpm_dialect_lit lit;
+    if (bpm_dialect_literal(t, &lit)) {
+        node *n = mk(p, N_LIT, pos, 0);
+        n->lit = lit;
         n->str = t->str;
         n->slen = t->slen;
         p->k++;
         return n;
     }
-    case TK_OP:
-        if (is_op(p, "(")) {
+    switch (t->kind) {
+    case BPM_DIALECT_TK_OP:
+        if (bpm_dialect_is_op(p, "(")) {
             p->k++;
             node *e = parse_expr(p);
             if (!e || !expect_op(p, ")"))
                 return NULL;
             return e;
         }
-        if (is_op(p, "["))
-            return fail(p, pos, "unsupported JUEL: list literal (EL 3.0)");
+        if (bpm_dialect_is_op(p, "["))
+            return bpm_dialect_fail(p, pos, "unsupported JUEL: list literal (EL 3.0)");
         return unexpected(p);
-    case TK_NAME:
+    case BPM_DIALECT_TK_NAME:
         break;
     default:
         return unexpected(p);
     }
-    if (is_kw(p, "true") || is_kw(p, "false") || is_kw(p, "null")) {
-        node_kind k = is_kw(p, "true") ? N_TRUE : is_kw(p, "false") ? N_FALSE : N_NULL;
-        p->k++;
-        return mk(p, k, pos, 0);
-    }
-    if (is_reserved(p, t))
+    if (is_reserved(t))
         return unexpected(p);
     const char *name = p->text + t->pos;
     size_t len = t->len;
     /* ns:fn(...) is an EL function; x:y alone belongs to a ?: */
-    if (tok_is(p, peek(p, 1), TK_OP, ":") && peek(p, 2)->kind == TK_NAME &&
-        !is_reserved(p, peek(p, 2)) && tok_is(p, peek(p, 3), TK_OP, "(")) {
-        token *f = peek(p, 2);
-        return fail(
+    if (bpm_dialect_tok_is(bpm_dialect_peek(p, 1), BPM_DIALECT_TK_OP, ":") &&
+        bpm_dialect_peek(p, 2)->kind == BPM_DIALECT_TK_NAME &&
+        !is_reserved(bpm_dialect_peek(p, 2)) &&
+        bpm_dialect_tok_is(bpm_dialect_peek(p, 3), BPM_DIALECT_TK_OP, "(")) {
+        bpm_dialect_tok *f = bpm_dialect_peek(p, 2);
+        return bpm_dialect_fail(
             p, pos, "unsupported JUEL: function \"%.*s:%.*s\" (EL functions need a Java runtime)",
             (int)(len > 40 ? 40 : len), name, (int)(f->len > 40 ? 40 : f->len), p->text + f->pos);
     }
     p->k++;
-    if (is_op(p, "(")) {
+    if (bpm_dialect_is_op(p, "(")) {
         p->k++;
         node **args;
         size_t n_args;
@@ -569,7 +391,7 @@ static node *parse_primary(parser *p)
         if (n_args == 0 &&
             ((len == 3 && !memcmp(name, "now", 3)) || (len == 8 && !memcmp(name, "dateTime", 8))))
             return mk(p, N_NOW, pos, 0);
-        return fail(
+        return bpm_dialect_fail(
             p, pos,
             "unsupported JUEL: function \"%.*s()\" (only now() and dateTime() are built in)",
             (int)(len > 40 ? 40 : len), name);
@@ -585,21 +407,21 @@ static node *parse_primary(parser *p)
 /* primary, then .name, [expr] and .method(args) */
 static node *parse_value(parser *p)
 {
-    size_t start = cur(p)->pos;
+    size_t start = bpm_dialect_cur(p)->pos;
     node *v = parse_primary(p);
     while (v) {
-        if (is_op(p, ".")) {
+        if (bpm_dialect_is_op(p, ".")) {
             p->k++;
-            token *t = cur(p);
-            if (t->kind != TK_NAME || is_reserved(p, t)) {
-                if (t->kind == TK_NAME)
-                    return fail(p, t->pos,
-                                "invalid JUEL: \"%.*s\" is reserved and cannot name a property",
-                                (int)t->len, p->text + t->pos);
+            bpm_dialect_tok *t = bpm_dialect_cur(p);
+            if (t->kind != BPM_DIALECT_TK_NAME || is_reserved(t)) {
+                if (t->kind == BPM_DIALECT_TK_NAME)
+                    return bpm_dialect_fail(
+                        p, t->pos, "invalid JUEL: \"%.*s\" is reserved and cannot name a property",
+                        (int)t->len, p->text + t->pos);
                 return unexpected(p);
             }
             p->k++;
-            if (is_op(p, "(")) {
+            if (bpm_dialect_is_op(p, "(")) {
                 p->k++;
                 node **args;
                 size_t n_args;
@@ -616,17 +438,18 @@ static node *parse_value(parser *p)
                 v = seal(p, m);
                 continue;
             }
-            node *key = mk(p, N_STR, t->pos, 0);
+            node *key = mk(p, N_LIT, t->pos, 0);
+            key->lit = BPM_DIALECT_LIT_STR;
             key->str = p->text + t->pos;
             key->slen = t->len;
             v = mk2(p, N_GET, t->pos, v, key);
-        } else if (is_op(p, "[")) {
-            size_t pos = cur(p)->pos;
+        } else if (bpm_dialect_is_op(p, "[")) {
+            size_t pos = bpm_dialect_cur(p)->pos;
             p->k++;
             node *key = parse_expr(p);
             if (!key || !expect_op(p, "]"))
                 return NULL;
-            if (is_op(p, "(")) {
+            if (bpm_dialect_is_op(p, "(")) {
                 p->k++;
                 node **args;
                 size_t n_args;
@@ -635,8 +458,9 @@ static node *parse_value(parser *p)
                 return method_refused(p, start);
             }
             v = mk2(p, N_GET, pos, v, key);
-        } else if (is_op(p, "(")) {
-            return fail(p, cur(p)->pos, "unsupported JUEL: calling the result of an expression");
+        } else if (bpm_dialect_is_op(p, "(")) {
+            return bpm_dialect_fail(p, bpm_dialect_cur(p)->pos,
+                                    "unsupported JUEL: calling the result of an expression");
         } else {
             break;
         }
@@ -644,28 +468,19 @@ static node *parse_value(parser *p)
     return v;
 }
 
-static bool enter(parser *p)
-{
-    if (++p->rec <= BPM_DIALECT_MAX_DEPTH)
-        return true;
-    fail(p, cur(p)->pos, "invalid JUEL: expression nested too deeply (more than %d levels)",
-         BPM_DIALECT_MAX_DEPTH);
-    return false;
-}
-
 static node *parse_unary(parser *p)
 {
-    size_t pos = cur(p)->pos;
+    size_t pos = bpm_dialect_cur(p)->pos;
     node_kind k;
-    if (is_op(p, "-"))
+    if (bpm_dialect_is_op(p, "-"))
         k = N_NEG;
-    else if (is_op(p, "!") || is_kw(p, "not"))
+    else if (bpm_dialect_is_op(p, "!") || bpm_dialect_is_kw(p, "not"))
         k = N_NOT;
-    else if (is_kw(p, "empty"))
+    else if (bpm_dialect_is_kw(p, "empty"))
         k = N_EMPTY;
     else
         return parse_value(p);
-    if (!enter(p))
+    if (!bpm_dialect_enter(p))
         return NULL;
     p->k++;
     node *a = parse_unary(p);
@@ -682,7 +497,8 @@ typedef struct binop {
 static const binop *match_binop(parser *p, const binop *ops, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if ((ops[i].op && is_op(p, ops[i].op)) || (ops[i].word && is_kw(p, ops[i].word)))
+        if ((ops[i].op && bpm_dialect_is_op(p, ops[i].op)) ||
+            (ops[i].word && bpm_dialect_is_kw(p, ops[i].word)))
             return &ops[i];
     return NULL;
 }
@@ -708,12 +524,12 @@ static node *parse_binary(parser *p, int level)
     };
     node *l = level == 3 ? parse_unary(p) : parse_binary(p, level + 1);
     while (l) {
-        if (level == 1 && is_kw(p, "instanceof"))
+        if (level == 1 && bpm_dialect_is_kw(p, "instanceof"))
             return unexpected(p);
         const binop *op = match_binop(p, levels[level].ops, levels[level].n);
         if (!op)
             break;
-        size_t pos = cur(p)->pos;
+        size_t pos = bpm_dialect_cur(p)->pos;
         p->k++;
         node *r = level == 3 ? parse_unary(p) : parse_binary(p, level + 1);
         if (!r)
@@ -733,7 +549,7 @@ static node *parse_logic(parser *p, bool is_or)
     const char *op = is_or ? "||" : "&&";
     const char *word = is_or ? "or" : "and";
     node *first = is_or ? parse_logic(p, false) : parse_binary(p, 0);
-    if (!first || !(is_op(p, op) || is_kw(p, word)))
+    if (!first || !(bpm_dialect_is_op(p, op) || bpm_dialect_is_kw(p, word)))
         return first;
     node **v = NULL;
     size_t n = 0, cap = 0;
@@ -745,7 +561,7 @@ static node *parse_logic(parser *p, bool is_or)
             cap = c2;
         }
         v[n++] = cur_node;
-        if (!(is_op(p, op) || is_kw(p, word)))
+        if (!(bpm_dialect_is_op(p, op) || bpm_dialect_is_kw(p, word)))
             break;
         p->k++;
         cur_node = is_or ? parse_logic(p, false) : parse_binary(p, 0);
@@ -760,11 +576,11 @@ static node *parse_logic(parser *p, bool is_or)
 
 static node *parse_expr(parser *p)
 {
-    if (!enter(p))
+    if (!bpm_dialect_enter(p))
         return NULL;
     node *c = parse_logic(p, true);
-    if (c && is_op(p, "?")) {
-        size_t pos = cur(p)->pos;
+    if (c && bpm_dialect_is_op(p, "?")) {
+        size_t pos = bpm_dialect_cur(p)->pos;
         p->k++;
         node *a = parse_expr(p);
         if (!a || !expect_op(p, ":")) {
@@ -788,26 +604,16 @@ static node *parse_expr(parser *p)
 
 /* ---- emitter ------------------------------------------------------------------ */
 
-/* Lua parser level and first free register at each emitted expression: the
- * estimates behind BPM_DIALECT_LUA_LEVELS and BPM_DIALECT_LUA_REGS. */
-static void mark(parser *p, const node *n, int level, int reg)
+static bool is_number(const node *n)
 {
-    if (!p->over_budget && (level > BPM_DIALECT_LUA_LEVELS || reg > BPM_DIALECT_LUA_REGS)) {
-        p->over_budget = true;
-        p->budget_pos = n ? n->pos : 0;
-    }
-}
-
-static void put(parser *p, const char *s)
-{
-    bpm_dialect_buf_puts(&p->out, s);
+    return n->kind == N_LIT && (n->lit == BPM_DIALECT_LIT_INT || n->lit == BPM_DIALECT_LIT_FLOAT);
 }
 
 static bool is_boolean(const node *n)
 {
     switch (n->kind) {
-    case N_TRUE:
-    case N_FALSE:
+    case N_LIT:
+        return n->lit == BPM_DIALECT_LIT_TRUE || n->lit == BPM_DIALECT_LIT_FALSE;
     case N_AND:
     case N_OR:
     case N_NOT:
@@ -825,16 +631,16 @@ static void emit(parser *p, const node *n, int level, int reg);
 
 static void emit_call(parser *p, const node *n, const char *helper, int level, int reg)
 {
-    put(p, "__dx.");
-    put(p, helper);
-    put(p, "(");
+    bpm_dialect_put(p, "__dx.");
+    bpm_dialect_put(p, helper);
+    bpm_dialect_put(p, "(");
     for (size_t i = 0; i < n->n_kids; i++) {
         if (i)
-            put(p, ", ");
+            bpm_dialect_put(p, ", ");
         emit(p, n->kids[i], level + 1, reg + 1 + (int)i);
     }
-    put(p, ")");
-    mark(p, n, level, reg + 1 + (int)n->n_kids);
+    bpm_dialect_put(p, ")");
+    bpm_dialect_mark(p, n->pos, level, reg + 1 + (int)n->n_kids);
 }
 
 /* An operand of &&, ||, ! or ?: as a Lua boolean (EL 1.18.5). */
@@ -844,10 +650,10 @@ static void emit_bool(parser *p, const node *n, int level, int reg)
         emit(p, n, level, reg);
         return;
     }
-    put(p, "__dx.jbool(");
+    bpm_dialect_put(p, "__dx.jbool(");
     emit(p, n, level + 1, reg + 1);
-    put(p, ")");
-    mark(p, n, level, reg + 2);
+    bpm_dialect_put(p, ")");
+    bpm_dialect_mark(p, n->pos, level, reg + 2);
 }
 
 static void emit_logic(parser *p, const node *n, int level, int reg)
@@ -857,98 +663,85 @@ static void emit_logic(parser *p, const node *n, int level, int reg)
         const node *k = n->kids[i];
         int kl = i ? level + 1 : level;
         if (i)
-            put(p, op);
+            bpm_dialect_put(p, op);
         if ((k->kind == N_AND || k->kind == N_OR) && k->kind != n->kind) {
-            put(p, "(");
+            bpm_dialect_put(p, "(");
             emit(p, k, kl + 1, reg + 1);
-            put(p, ")");
+            bpm_dialect_put(p, ")");
         } else {
             emit_bool(p, k, kl, reg + 1);
         }
     }
-    mark(p, n, level, reg + 1);
+    bpm_dialect_mark(p, n->pos, level, reg + 1);
 }
 
 static void emit_var_name(parser *p, const node *arg, int level, int reg)
 {
-    if (arg->kind == N_STR) {
+    if (arg->kind == N_LIT && arg->lit == BPM_DIALECT_LIT_STR) {
         bpm_dialect_buf_var(&p->out, arg->str, arg->slen);
-        mark(p, arg, level, reg + 2);
+        bpm_dialect_mark(p, arg->pos, level, reg + 2);
         return;
     }
-    put(p, "vars[__dx.jstr(");
+    bpm_dialect_put(p, "vars[__dx.jstr(");
     emit(p, arg, level + 2, reg + 3);
-    put(p, ")]");
-    mark(p, arg, level + 1, reg + 3);
+    bpm_dialect_put(p, ")]");
+    bpm_dialect_mark(p, arg->pos, level + 1, reg + 3);
 }
 
 static void emit(parser *p, const node *n, int level, int reg)
 {
-    mark(p, n, level, reg + 1);
+    bpm_dialect_mark(p, n->pos, level, reg + 1);
     switch (n->kind) {
-    case N_INT:
-    case N_FLOAT:
-        bpm_dialect_buf_putn(&p->out, n->str, n->slen);
-        return;
-    case N_STR:
-        bpm_dialect_buf_quote(&p->out, n->str, n->slen);
-        return;
-    case N_TRUE:
-        put(p, "true");
-        return;
-    case N_FALSE:
-        put(p, "false");
-        return;
-    case N_NULL:
-        put(p, "null");
+    case N_LIT:
+        bpm_dialect_put_literal(p, n->lit, n->str, n->slen);
         return;
     case N_VAR:
         /* an identifier that names no variable fails, as in Camunda */
-        put(p, "__dx.jvar(");
+        bpm_dialect_put(p, "__dx.jvar(");
         bpm_dialect_buf_var(&p->out, n->name, n->nlen);
-        put(p, ", ");
+        bpm_dialect_put(p, ", ");
         bpm_dialect_buf_quote(&p->out, n->name, n->nlen);
-        put(p, ")");
-        mark(p, n, level + 1, reg + 3);
+        bpm_dialect_put(p, ")");
+        bpm_dialect_mark(p, n->pos, level + 1, reg + 3);
         return;
     case N_EXEC:
-        put(p, "execution.");
+        bpm_dialect_put(p, "execution.");
         bpm_dialect_buf_putn(&p->out, n->name, n->nlen);
         return;
     case N_NOW:
-        put(p, "__dx.jnow(execution)");
-        mark(p, n, level + 1, reg + 2);
+        bpm_dialect_put(p, "__dx.jnow(execution)");
+        bpm_dialect_mark(p, n->pos, level + 1, reg + 2);
         return;
     case N_GETVAR:
         emit_var_name(p, n->kids[0], level, reg);
         return;
     case N_HASVAR:
-        put(p, "(");
+        bpm_dialect_put(p, "(");
         emit_var_name(p, n->kids[0], level + 1, reg);
-        put(p, " ~= nil)");
-        mark(p, n, level + 2, reg + 2);
+        bpm_dialect_put(p, " ~= nil)");
+        bpm_dialect_mark(p, n->pos, level + 2, reg + 2);
         return;
     case N_GET:
         emit_call(p, n, "jget", level, reg);
         return;
     case N_METHOD:
-        put(p, "__dx.jcall(");
+        bpm_dialect_put(p, "__dx.jcall(");
         emit(p, n->kids[0], level + 1, reg + 1);
-        put(p, ", ");
+        bpm_dialect_put(p, ", ");
         bpm_dialect_buf_quote(&p->out, n->name, n->nlen);
         for (size_t i = 1; i < n->n_kids; i++) {
-            put(p, ", ");
+            bpm_dialect_put(p, ", ");
             emit(p, n->kids[i], level + 1, reg + 2 + (int)i);
         }
-        put(p, ")");
-        mark(p, n, level, reg + 2 + (int)n->n_kids);
+        bpm_dialect_put(p, ")");
+        bpm_dialect_mark(p, n->pos, level, reg + 2 + (int)n->n_kids);
         return;
     case N_BIN:
         emit_call(p, n, n->name, level, reg);
         return;
     case N_NEG:
-        if (n->kids[0]->kind == N_INT || n->kids[0]->kind == N_FLOAT) {
-            put(p, "-");
+        if (is_number(n->kids[0])) {
+            bpm_dialect_put(p, "-");
             emit(p, n->kids[0], level + 1, reg);
             return;
         }
@@ -959,11 +752,11 @@ static void emit(parser *p, const node *n, int level, int reg)
         return;
     case N_NOT: {
         const node *k = n->kids[0];
-        put(p, "not ");
+        bpm_dialect_put(p, "not ");
         if (k->kind == N_AND || k->kind == N_OR) {
-            put(p, "(");
+            bpm_dialect_put(p, "(");
             emit(p, k, level + 2, reg);
-            put(p, ")");
+            bpm_dialect_put(p, ")");
         } else {
             emit_bool(p, k, level + 1, reg);
         }
@@ -976,19 +769,19 @@ static void emit(parser *p, const node *n, int level, int reg)
     case N_COND:
         /* (c and {a} or {b})[1] keeps a false or nil branch value and
          * evaluates only the branch taken. */
-        put(p, "(");
+        bpm_dialect_put(p, "(");
         if (n->kids[0]->kind == N_AND || n->kids[0]->kind == N_OR) {
-            put(p, "(");
+            bpm_dialect_put(p, "(");
             emit(p, n->kids[0], level + 2, reg + 1);
-            put(p, ")");
+            bpm_dialect_put(p, ")");
         } else {
             emit_bool(p, n->kids[0], level + 1, reg + 1);
         }
-        put(p, " and {");
+        bpm_dialect_put(p, " and {");
         emit(p, n->kids[1], level + 3, reg + 2);
-        put(p, "} or {");
+        bpm_dialect_put(p, "} or {");
         emit(p, n->kids[2], level + 3, reg + 2);
-        put(p, "})[1]");
+        bpm_dialect_put(p, "})[1]");
         return;
     }
 }
@@ -1034,15 +827,15 @@ static bool split(parser *p, part **out, size_t *n_out)
             if (!lex_expr(p, &i, open))
                 return false;
             p->k = 0;
-            if (cur(p)->kind == TK_END) {
-                fail(p, open, "invalid JUEL: empty expression");
+            if (bpm_dialect_cur(p)->kind == BPM_DIALECT_TK_END) {
+                bpm_dialect_fail(p, open, "invalid JUEL: empty expression");
                 return false;
             }
             p->rec = 0;
             node *e = parse_expr(p);
             if (!e)
                 return false;
-            if (cur(p)->kind != TK_END) {
+            if (bpm_dialect_cur(p)->kind != BPM_DIALECT_TK_END) {
                 unexpected(p);
                 return false;
             }
@@ -1062,64 +855,58 @@ static void emit_part(parser *p, const part *pt, int level, int reg)
 {
     if (!pt->expr) {
         bpm_dialect_buf_quote(&p->out, pt->lit, pt->lit_len);
-        mark(p, NULL, level, reg + 1);
+        bpm_dialect_mark(p, 0, level, reg + 1);
         return;
     }
-    if (pt->expr->kind == N_STR) {
+    if (pt->expr->kind == N_LIT && pt->expr->lit == BPM_DIALECT_LIT_STR) {
         emit(p, pt->expr, level, reg);
         return;
     }
     /* EL 1.18.2: each value of a composite expression is coerced to text */
-    put(p, "__dx.jstr(");
+    bpm_dialect_put(p, "__dx.jstr(");
     emit(p, pt->expr, level + 1, reg + 1);
-    put(p, ")");
-    mark(p, pt->expr, level, reg + 2);
+    bpm_dialect_put(p, ")");
+    bpm_dialect_mark(p, pt->expr->pos, level, reg + 2);
 }
 
 /* Composites of up to this many parts use "..", longer ones table.concat:
  * ".." is right-associative and costs Lua a parser level per operand. */
 #define MAX_DOT_PARTS 4
 
-bpm_rc bpm_juel_translate(const char *text, bpm_arena *a, const char **lua_out, bpm_err *err)
+/* The chunk: one expression as it is, composite text as a string. */
+static void emit_text(parser *p, const part *parts, size_t n_parts)
 {
-    size_t len = strlen(text);
-    if (len > BPM_DIALECT_MAX_TEXT)
-        return bpm_err_set(err, BPM_INVALID, "JUEL expression too long (%zu bytes, limit %d)", len,
-                           BPM_DIALECT_MAX_TEXT);
-    parser p = {.text = text, .text_len = len, .err = err, .tmp = bpm_arena_new()};
-    bpm_rc rc = BPM_INVALID;
-    part *parts;
-    size_t n_parts;
-    if (!split(&p, &parts, &n_parts))
-        goto done;
-    bpm_dialect_buf_init(&p.out, p.tmp);
-    put(&p, "return ");
+    bpm_dialect_put(p, "return ");
     const int level = 2; /* statement, then the return's expression */
     if (n_parts == 1 && parts[0].expr) {
-        emit(&p, parts[0].expr, level, 0);
+        emit(p, parts[0].expr, level, 0);
     } else if (n_parts <= MAX_DOT_PARTS) {
         for (size_t i = 0; i < n_parts; i++) {
             if (i)
-                put(&p, " .. ");
-            emit_part(&p, &parts[i], level + (int)i, (int)i);
+                bpm_dialect_put(p, " .. ");
+            emit_part(p, &parts[i], level + (int)i, (int)i);
         }
     } else {
-        put(&p, "table.concat({");
+        bpm_dialect_put(p, "table.concat({");
         for (size_t i = 0; i < n_parts; i++) {
             if (i)
-                put(&p, ", ");
-            emit_part(&p, &parts[i], level + 2, 2 + (int)(i % 50));
+                bpm_dialect_put(p, ", ");
+            emit_part(p, &parts[i], level + 2, 2 + (int)(i % 50));
         }
-        put(&p, "})");
+        bpm_dialect_put(p, "})");
     }
-    if (p.over_budget) {
-        fail(&p, p.budget_pos,
-             "invalid JUEL: expression too complex to compile (nested too deeply)");
-        goto done;
-    }
-    *lua_out = bpm_arena_strndup(a, p.out.ptr, p.out.len);
-    rc = BPM_OK;
-done:
-    bpm_arena_free(p.tmp);
-    return rc;
+}
+
+bpm_rc bpm_juel_translate(const char *text, bpm_arena *a, const char **lua_out, bpm_err *err)
+{
+    parser p;
+    bpm_rc rc = bpm_dialect_begin(&p, "JUEL", text, err);
+    if (rc != BPM_OK)
+        return rc;
+    part *parts;
+    size_t n_parts;
+    bool ok = split(&p, &parts, &n_parts);
+    if (ok)
+        emit_text(&p, parts, n_parts);
+    return bpm_dialect_finish(&p, ok, a, lua_out);
 }

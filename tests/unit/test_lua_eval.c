@@ -1,18 +1,12 @@
 /* scripts/lua_eval.c through bpm_eval_ops: compile (dialects, syntax errors),
  * conditions, value expressions (and the library), script tasks reading and
  * writing variables, BPMN outcomes, the chunk cache and several threads. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "scripts.h"
+#include "lua_test_util.h"
 
 #if defined(__has_include)
 #if __has_include("dialect.h")
@@ -25,55 +19,16 @@
 
 /* ---- fixture ------------------------------------------------------------------------- */
 
-static json_t *vget(void *ctx, const char *name)
-{
-    return json_object_get(ctx, name);
-}
-
-static bpm_rc vset(void *ctx, const char *name, json_t *v, bpm_err *err)
-{
-    if (strcmp(name, "readonly") == 0) {
-        json_decref(v);
-        return bpm_err_set(err, BPM_CONFLICT, "variable \"%s\" is read-only", name);
-    }
-    json_object_set_new(ctx, name, v);
-    return BPM_OK;
-}
-
-static void veach(void *ctx, void (*fn)(void *, const char *, json_t *), void *arg)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)ctx, k, v) fn(arg, k, v);
-}
-
-static const bpm_vars_ops vars_ops = {.get = vget, .set = vset, .set_local = vset, .each = veach};
-
 static const char *const base_vars =
     "{\"amount\": 2000, \"approved\": true, \"name\": \"ada\", \"rate\": 0.5,"
     " \"nothing\": null, \"order\": {\"items\": [{\"sku\": \"A\", \"qty\": 2}, {\"sku\": "
     "\"B\", \"qty\": 1}], \"total\": 30}, \"tags\": [], \"meta\": {}}";
 
-typedef struct fx {
-    bpm_scripts *s;
-    bpm_arena *model;
-    bpm_arena *step;
-    json_t *vars_obj;
-    bpm_vars vars;
-    bpm_eval_call call;
-} fx;
-
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    bpm_err err;
-    f->s = bpm_scripts_new(NULL, &err);
-    if (!f->s)
+    if (fx_setup(state, json_loads(base_vars, 0, NULL)))
         return -1;
-    f->model = bpm_arena_new();
-    f->step = bpm_arena_new();
-    f->vars_obj = json_loads(base_vars, 0, NULL);
-    f->vars = (bpm_vars){&vars_ops, f->vars_obj};
+    fx *f = *state;
     f->call = (bpm_eval_call){.instance_id = "inst-1",
                               .business_key = "order-42",
                               .element_id = "Task_1",
@@ -81,18 +36,6 @@ static int setup(void **state)
                               .definition_id = "order:3",
                               .tenant_id = "acme",
                               .now_ms = 1709280000000}; /* 2024-03-01T08:00:00Z */
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    bpm_scripts_free(f->s);
-    bpm_arena_free(f->model);
-    bpm_arena_free(f->step);
-    json_decref(f->vars_obj);
-    free(f);
     return 0;
 }
 

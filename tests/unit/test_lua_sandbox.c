@@ -1,12 +1,6 @@
 /* scripts/lua_sandbox.c: escapes tried and refused, budgets, fresh globals per
  * run. After every refused script the same evaluator (same lua_State) must
  * run a normal script correctly. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -14,63 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scripts.h"
+#include "lua_test_util.h"
 
-/* ---- fixture: one evaluator, a json-object variable store ------------------------ */
-
-typedef struct fx {
-    bpm_scripts *s;
-    bpm_arena *model;
-    bpm_arena *step;
-    json_t *vars_obj;
-    bpm_vars vars;
-} fx;
-
-static json_t *vget(void *ctx, const char *name)
-{
-    return json_object_get(ctx, name);
-}
-
-static bpm_rc vset(void *ctx, const char *name, json_t *v, bpm_err *err)
-{
-    (void)err;
-    json_object_set_new(ctx, name, v);
-    return BPM_OK;
-}
-
-static void veach(void *ctx, void (*fn)(void *, const char *, json_t *), void *arg)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)ctx, k, v) fn(arg, k, v);
-}
-
-static const bpm_vars_ops vars_ops = {.get = vget, .set = vset, .set_local = vset, .each = veach};
+/* ---- fixture: one evaluator, two variables (lua_test_util.h) --------------------- */
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    bpm_err err;
-    f->s = bpm_scripts_new(NULL, &err);
-    if (!f->s)
-        return -1;
-    f->model = bpm_arena_new();
-    f->step = bpm_arena_new();
-    f->vars_obj = json_pack("{s:i,s:s}", "amount", 1500, "name", "ada");
-    f->vars = (bpm_vars){&vars_ops, f->vars_obj};
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    bpm_scripts_free(f->s);
-    bpm_arena_free(f->model);
-    bpm_arena_free(f->step);
-    json_decref(f->vars_obj);
-    free(f);
-    return 0;
+    return fx_setup(state, json_pack("{s:i,s:s}", "amount", 1500, "name", "ada"));
 }
 
 /* Compiles and runs text as a script task body. */
