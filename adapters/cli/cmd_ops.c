@@ -583,7 +583,7 @@ int bpm_cli_ops(int argc, char **argv)
                              "select id, name, element_id, assignee, array_to_string(candidate_groups, ',') as groups,"
                              " instance_id, due_at, created_at from user_task"
                              " where ($1::text is null or assignee = $1)"
-                             " and ($2::text is null or $2 = any(candidate_groups))"
+                             " and ($2::text is null or candidate_groups @> array[$2::text])"
                              " and ($3::text is null or instance_id = $3) order by created_at, id",
                              3, p);
     } else if (strcmp(cmd, "task") == 0)

@@ -75,10 +75,19 @@ static void *work(void *arg)
         if (bpm_jobs_acquire(pg, w->name, now, 5 * 60 * 1000, 8, &jobs, &n, a, &err)) {
             fprintf(stderr, "bpmnctl worker: %s\n", err.msg);
             bpm_arena_free(a);
-            if (bpm_pg_reset(pg, &err)) /* the server went away: wait for it */
+            if (bpm_pg_reset(pg, &err)) { /* the server went away: wait for it */
                 sleep(1);
-            else
+            } else {
                 bpm_jobs_listen(pg, NULL); /* a new session has forgotten LISTEN */
+                /* what this worker had locked but not finished is free again
+                 * now, not only when its locks expire */
+                const char *p[1] = {w->name};
+                PGresult *res = PQexecParams(bpm_pg_conn(pg),
+                                             "update job set lock_owner = null, lock_expires_at = null"
+                                             " where lock_owner = $1",
+                                             1, NULL, p, NULL, NULL, 0);
+                PQclear(res);
+            }
             continue;
         }
         for (size_t i = 0; i < n && !atomic_load(&stopping); i++) {
@@ -104,6 +113,8 @@ static void *work(void *arg)
                 PQclear(res);
             } else {
                 fprintf(stderr, "bpmnctl worker: job %s: %s\n", j->id, jerr.msg);
+                if (rc == BPM_UNAVAILABLE)
+                    break; /* reconnect at the next acquisition */
             }
         }
         /* timer start events that fell due start new instances */

@@ -152,7 +152,7 @@ create table job (
     created_at       timestamptz not null default now(),
     unique (instance_id, wait_id)
 );
-create index job_due on job (due_at, priority desc) where lock_owner is null and kind in ('async', 'timer', 'connector');
+create index job_due on job (due_at) where kind in ('async', 'timer', 'connector');
 create index job_topic on job (topic, priority desc, created_at) where kind in ('external', 'job');
 create index job_lock on job (lock_expires_at) where lock_owner is not null;
 
