@@ -1,0 +1,244 @@
+/* W2 and W3 against a real PostgreSQL (BPMND_DATABASE_URL):
+ *   bench_durable w2 FILE [--connections N] [--seconds S]
+ *       straight-through instances, each one transaction (full history)
+ *   bench_durable w3 FILE [--threads N] [--seconds S]
+ *       instances parked at asyncBefore jobs, then run by N executor threads
+ * Prints instances (or jobs) per second, and per instance: commits, rows
+ * written and WAL bytes, read from PostgreSQL's own counters. A program that
+ * prints figures; never a test. */
+#define _DEFAULT_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jobs.h"
+#include "pg.h"
+#include "pgstore.h"
+#include "runtime.h"
+#include "scripts.h"
+
+static const char *url;
+static const char *def_id;
+static double seconds = 5;
+static atomic_long counter;
+static atomic_bool stop_now;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct stats {
+    long long commits, inserted, updated, deleted, wal;
+} stats;
+
+static stats read_stats(bpm_pg *pg)
+{
+    stats s = {0};
+    PGresult *r = PQexec(bpm_pg_conn(pg), "select xact_commit, tup_inserted, tup_updated, tup_deleted,"
+                                          " pg_current_wal_lsn() - '0/0'::pg_lsn from pg_stat_database"
+                                          " where datname = current_database()");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+        s.commits = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        s.inserted = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+        s.updated = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+        s.deleted = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+        s.wal = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
+    }
+    PQclear(r);
+    return s;
+}
+
+typedef struct env {
+    bpm_pg *pg;
+    bpm_scripts *scripts;
+    bpm_evaluator ev;
+    bpm_pgstore *store;
+    bpm_runtime rt;
+} env;
+
+static int env_open(env *e)
+{
+    bpm_err err = {0};
+    if (bpm_pg_open(url, &e->pg, &err)) {
+        fprintf(stderr, "bench_durable: %s\n", err.msg);
+        return 1;
+    }
+    e->scripts = bpm_scripts_new(NULL, &err);
+    e->ev = bpm_scripts_evaluator(e->scripts);
+    e->store = bpm_pgstore_new(e->pg, &e->ev);
+    e->rt = (bpm_runtime){.store = bpm_pgstore_port(e->store), .eval = &e->ev};
+    return 0;
+}
+
+static void env_close(env *e)
+{
+    bpm_pgstore_free(e->store);
+    bpm_scripts_free(e->scripts);
+    bpm_pg_close(e->pg);
+}
+
+static void *w2_thread(void *arg)
+{
+    (void)arg;
+    env e;
+    if (env_open(&e))
+        return NULL;
+    while (!atomic_load(&stop_now)) {
+        bpm_err err = {0};
+        if (bpm_runtime_start(&e.rt, def_id, NULL, NULL, NULL, NULL, wall_ms(), NULL, &err)) {
+            fprintf(stderr, "bench_durable: %s\n", err.msg);
+            break;
+        }
+        atomic_fetch_add(&counter, 1);
+    }
+    env_close(&e);
+    return NULL;
+}
+
+static void *w3_thread(void *arg)
+{
+    int index = *(int *)arg;
+    env e;
+    if (env_open(&e))
+        return NULL;
+    char name[32];
+    snprintf(name, sizeof name, "bench-%d", index);
+    while (!atomic_load(&stop_now)) {
+        bpm_arena *a = bpm_arena_new();
+        bpm_job *jobs = NULL;
+        size_t n = 0;
+        bpm_err err = {0};
+        int64_t now = wall_ms();
+        if (bpm_jobs_acquire(e.pg, name, now, 60000, 8, &jobs, &n, a, &err) || n == 0) {
+            bpm_arena_free(a);
+            if (n == 0)
+                break; /* drained */
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            bpm_cmd cmd = {.kind = BPM_CMD_COMPLETE, .wait = jobs[i].wait};
+            if (bpm_runtime_run(&e.rt, jobs[i].instance_id, &cmd, NULL, now, &err) == BPM_OK)
+                atomic_fetch_add(&counter, 1);
+        }
+        bpm_arena_free(a);
+    }
+    env_close(&e);
+    return NULL;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    *len = fread(b, 1, (size_t)n, f);
+    fclose(f);
+    return b;
+}
+
+int main(int argc, char **argv)
+{
+    url = getenv("BPMND_DATABASE_URL");
+    if (argc < 3 || !url) {
+        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3 FILE [--connections|--threads N] [--seconds S]\n");
+        return 2;
+    }
+    const char *mode = argv[1], *file = argv[2];
+    int par = 1;
+    for (int i = 3; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--connections") == 0 || strcmp(argv[i], "--threads") == 0)
+            par = (int)strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--seconds") == 0)
+            seconds = strtod(argv[i + 1], NULL);
+    }
+    env e;
+    if (env_open(&e))
+        return 1;
+    bpm_err err = {0};
+    bpm_pg_migrate(e.pg, NULL, &err);
+    size_t len = 0;
+    char *xml = read_file(file, &len);
+    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    bpm_resource res = {base, xml, len};
+    bpm_diags d;
+    bpm_diags_init(&d);
+    bpm_deployed dep;
+    if (!xml || bpm_pgstore_deploy(e.store, base, "bench", &res, 1, true, wall_ms(), &dep, &d, &err)) {
+        fprintf(stderr, "bench_durable: cannot deploy %s: %s\n", file, err.msg);
+        return 1;
+    }
+    free(xml);
+    bpm_diags_cleanup(&d);
+    char key[256];
+    snprintf(key, sizeof key, "%s", base);
+    *strchr(key, '.') = '\0';
+    static char def[256];
+    PGresult *r = PQexec(bpm_pg_conn(e.pg), "select id from process_definition order by created_at desc limit 1");
+    snprintf(def, sizeof def, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    def_id = def;
+    json_decref(dep.definitions);
+
+    pthread_t tids[64];
+    int idx[64];
+    if (par < 1 || par > 64)
+        par = 1;
+    if (strcmp(mode, "w3") == 0) {
+        /* park instances at their asyncBefore jobs first, then time the executors */
+        long parked = (long)(seconds * 2000);
+        for (long i = 0; i < parked; i++)
+            if (bpm_runtime_start(&e.rt, def_id, NULL, NULL, NULL, NULL, wall_ms(), NULL, &err))
+                break;
+        stats s0 = read_stats(e.pg);
+        double t0 = now_s();
+        for (int i = 0; i < par; i++) {
+            idx[i] = i;
+            pthread_create(&tids[i], NULL, w3_thread, &idx[i]);
+        }
+        for (int i = 0; i < par; i++)
+            pthread_join(tids[i], NULL);
+        double dt = now_s() - t0;
+        stats s1 = read_stats(e.pg);
+        long n = atomic_load(&counter);
+        printf("W3 async jobs   %-24s threads %2d  %8.0f jobs/s  (%ld jobs in %.1f s)  per job: %.1f commits, %.1f rows written, %.0f WAL bytes\n",
+               base, par, n / dt, n, dt, (double)(s1.commits - s0.commits) / (double)(n ? n : 1),
+               (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) / (double)(n ? n : 1),
+               (double)(s1.wal - s0.wal) / (double)(n ? n : 1));
+    } else {
+        stats s0 = read_stats(e.pg);
+        double t0 = now_s();
+        for (int i = 0; i < par; i++)
+            pthread_create(&tids[i], NULL, w2_thread, NULL);
+        struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+        nanosleep(&ts, NULL);
+        atomic_store(&stop_now, true);
+        for (int i = 0; i < par; i++)
+            pthread_join(tids[i], NULL);
+        double dt = now_s() - t0;
+        stats s1 = read_stats(e.pg);
+        long n = atomic_load(&counter);
+        printf("W2 durable      %-24s conns %2d  %8.0f instances/s  (%ld in %.1f s)  per instance: %.1f commits, %.1f rows written, %.0f WAL bytes\n",
+               base, par, n / dt, n, dt, (double)(s1.commits - s0.commits) / (double)(n ? n : 1),
+               (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) / (double)(n ? n : 1),
+               (double)(s1.wal - s0.wal) / (double)(n ? n : 1));
+    }
+    env_close(&e);
+    return 0;
+}
