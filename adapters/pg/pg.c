@@ -11,7 +11,10 @@
 struct bpm_pg {
     PGconn *conn;
     char *conninfo;
+    unsigned generation; /* bumped by every reset: session state is gone */
 };
+
+unsigned bpm_pg_generation(const bpm_pg *pg) { return pg->generation; }
 
 static void no_notices(void *arg, const char *msg)
 {
@@ -54,6 +57,7 @@ PGconn *bpm_pg_conn(bpm_pg *pg) { return pg->conn; }
 
 bpm_rc bpm_pg_reset(bpm_pg *pg, bpm_err *err)
 {
+    pg->generation++;
     PQreset(pg->conn);
     if (PQstatus(pg->conn) != CONNECTION_OK)
         return bpm_err_set(err, BPM_UNAVAILABLE, "could not reconnect to PostgreSQL: %s", PQerrorMessage(pg->conn));

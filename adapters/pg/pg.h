@@ -21,6 +21,9 @@ void bpm_pg_close(bpm_pg *pg);
 PGconn *bpm_pg_conn(bpm_pg *pg);
 /* Re-establishes a broken connection (after a server restart). */
 bpm_rc bpm_pg_reset(bpm_pg *pg, bpm_err *err);
+/* Changes whenever the session was reset: prepared statements and LISTENs
+ * made before are gone. */
+unsigned bpm_pg_generation(const bpm_pg *pg);
 
 /* Runs sql (no parameters) and checks the result; for DDL and BEGIN/COMMIT. */
 bpm_rc bpm_pg_exec(bpm_pg *pg, const char *sql, bpm_err *err);

@@ -14,6 +14,15 @@ struct bpm_pgstore {
     bpm_strmap models; /* definition id -> bpm_model* (one ref each) */
     int urandom;
     int history; /* bpm_history_level */
+    /* statements of save() prepared on this session, by their SQL's address
+     * (they are string literals); pending until the batch that prepared them
+     * has succeeded */
+    const char *prepared[32];
+    char prepared_name[32][24];
+    bool prepared_ok[32];
+    size_t n_prepared;
+    unsigned prepare_seq; /* names are never reused: a failed batch may or may not have created one */
+    unsigned generation;
 };
 
 #endif

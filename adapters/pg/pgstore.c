@@ -202,14 +202,58 @@ typedef struct batch {
     int64_t now_ms; /* the step's time: jobs are due by engine time, not the server's */
 } batch;
 
+/* Sends one statement of the batch, prepared once per session: a step
+ * sends the same dozen statements again and again, and parsing and planning
+ * them each time cost more than running them. */
 static void send(batch *b, const char *sql, int n, const char *const *params)
 {
     if (b->failed)
         return;
-    if (!PQsendQueryParams(conn(b->s), sql, n, NULL, params, NULL, NULL, 0))
+    bpm_pgstore *s = b->s;
+    if (s->generation != bpm_pg_generation(s->pg)) {
+        s->n_prepared = 0; /* a new session: nothing is prepared on it */
+        s->generation = bpm_pg_generation(s->pg);
+    }
+    size_t i = 0;
+    while (i < s->n_prepared && s->prepared[i] != sql)
+        i++;
+    if (i == s->n_prepared) {
+        if (i == sizeof s->prepared / sizeof s->prepared[0]) {
+            if (!PQsendQueryParams(conn(s), sql, n, NULL, params, NULL, NULL, 0))
+                b->failed = true;
+            return;
+        }
+        snprintf(s->prepared_name[i], sizeof s->prepared_name[i], "bpm_%u", ++s->prepare_seq);
+        if (!PQsendPrepare(conn(s), s->prepared_name[i], sql, n, NULL)) {
+            b->failed = true;
+            return;
+        }
+        s->prepared[i] = sql;
+        s->prepared_ok[i] = false;
+        s->n_prepared++;
+    }
+    if (!PQsendQueryPrepared(conn(s), s->prepared_name[i], n, params, NULL, NULL, 0))
         b->failed = true;
     else
         b->sent++;
+}
+
+/* After a batch: statements it prepared exist if it succeeded; otherwise
+ * they may not, so they are forgotten and prepared again, under new names,
+ * next time. */
+static void settle_prepared(bpm_pgstore *s, bool ok)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < s->n_prepared; i++) {
+        if (!s->prepared_ok[i] && !ok)
+            continue;
+        s->prepared_ok[i] = true;
+        s->prepared[keep] = s->prepared[i];
+        memcpy(s->prepared_name[keep], s->prepared_name[i], sizeof s->prepared_name[i]);
+        s->prepared_ok[keep] = true;
+        keep++;
+    }
+    s->n_prepared = keep;
 }
 
 static bpm_rc finish(batch *b, bpm_err *err)
@@ -237,6 +281,7 @@ static bpm_rc finish(batch *b, bpm_err *err)
     if (b->failed && rc == BPM_OK)
         rc = bpm_err_set(err, BPM_UNAVAILABLE, "could not send a step to PostgreSQL: %s", PQerrorMessage(c));
     PQexitPipelineMode(c);
+    settle_prepared(b->s, rc == BPM_OK);
     return rc;
 }
 
