@@ -153,7 +153,14 @@ static void *work(void *arg)
         int64_t wait = due == INT64_MAX ? 30000 : due - (wall_ms() + clock_offset(pg));
         if (wait > 30000)
             wait = 30000;
-        bpm_jobs_wait(pg, wait < 0 ? 0 : (int)wait);
+        /* in slices of a second, so a stop request is seen promptly; the
+         * database is not asked anything in between */
+        int64_t until = wall_ms() + (wait < 0 ? 0 : wait);
+        while (!atomic_load(&stopping)) {
+            int64_t left = until - wall_ms();
+            if (left <= 0 || bpm_jobs_wait(pg, left > 1000 ? 1000 : (int)left))
+                break;
+        }
     }
     bpm_pgstore_free(store);
     bpm_scripts_free(scripts);

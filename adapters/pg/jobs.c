@@ -225,16 +225,20 @@ bpm_rc bpm_jobs_start_done(bpm_pg *pg, const bpm_start_job *job, int64_t now_ms,
 
 bpm_rc bpm_jobs_listen(bpm_pg *pg, bpm_err *err) { return bpm_pg_exec(pg, "listen bpmnd_jobs", err); }
 
-void bpm_jobs_wait(bpm_pg *pg, int timeout_ms)
+bool bpm_jobs_wait(bpm_pg *pg, int timeout_ms)
 {
     PGconn *c = bpm_pg_conn(pg);
     struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
     if (pfd.fd >= 0)
         poll(&pfd, 1, timeout_ms < 0 ? 0 : timeout_ms);
+    bool woken = pfd.fd < 0 || (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
     PQconsumeInput(c);
     PGnotify *n;
-    while ((n = PQnotifies(c)))
+    while ((n = PQnotifies(c))) {
         PQfreemem(n);
+        woken = true;
+    }
+    return woken;
 }
 
 int64_t bpm_jobs_next_due(bpm_pg *pg)

@@ -60,8 +60,9 @@ bpm_rc bpm_jobs_start_done(bpm_pg *pg, const bpm_start_job *job, int64_t now_ms,
 
 /* Subscribes the connection to job notifications (LISTEN). */
 bpm_rc bpm_jobs_listen(bpm_pg *pg, bpm_err *err);
-/* Sleeps until a job notification arrives or timeout_ms passes. */
-void bpm_jobs_wait(bpm_pg *pg, int timeout_ms);
+/* Sleeps until a job notification arrives (or the connection has news, such
+ * as having been closed) or timeout_ms passes; true when woken early. */
+bool bpm_jobs_wait(bpm_pg *pg, int timeout_ms);
 /* The earliest due time of a job the executor runs, or INT64_MAX. */
 int64_t bpm_jobs_next_due(bpm_pg *pg);
 

@@ -23,6 +23,9 @@ struct bpm_pgstore {
     size_t n_prepared;
     unsigned prepare_seq; /* names are never reused: a failed batch may or may not have created one */
     unsigned generation;
+    /* an instance created in this transaction, written by its first save */
+    char pending_id[48];
+    char pending_user[128];
 };
 
 #endif

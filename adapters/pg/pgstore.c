@@ -71,7 +71,12 @@ static void iso(int64_t ms, char *buf, size_t n)
 
 static bpm_rc s_begin(void *self, bpm_err *err) { return bpm_pg_exec(((bpm_pgstore *)self)->pg, "begin", err); }
 static bpm_rc s_commit(void *self, bpm_err *err) { return bpm_pg_exec(((bpm_pgstore *)self)->pg, "commit", err); }
-static void s_rollback(void *self) { bpm_pg_exec(((bpm_pgstore *)self)->pg, "rollback", NULL); }
+static void s_rollback(void *self)
+{
+    bpm_pgstore *s = self;
+    s->pending_id[0] = '\0';
+    bpm_pg_exec(s->pg, "rollback", NULL);
+}
 
 static void s_new_id(void *self, char out[BPM_ID_SIZE])
 {
@@ -145,24 +150,16 @@ static const char *state_name(const bpm_inst *inst)
     return inst->state == BPM_INST_COMPLETED ? "completed" : inst->state == BPM_INST_TERMINATED ? "terminated" : "active";
 }
 
+/* The row of a new instance is written by the save that follows its first
+ * step, in the same transaction: one INSERT instead of an INSERT and an
+ * UPDATE of the same row. */
 static bpm_rc s_create(void *self, const bpm_inst *inst, const char *start_user, bpm_err *err)
 {
+    (void)err;
     bpm_pgstore *s = self;
-    json_t *j = bpm_inst_to_json(inst);
-    char *state = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    char wait[16];
-    snprintf(wait, sizeof wait, "%u", inst->parent_wait);
-    const char *params[8] = {inst->id, inst->definition_id, inst->process->id, inst->business_key,
-                             inst->parent_instance, inst->parent_instance ? wait : NULL, start_user, state};
-    bpm_rc rc = q(s,
-                  "insert into process_instance (id, definition_id, definition_key, business_key, parent_instance_id,"
-                  " parent_wait, root_instance_id, start_user, state_json)"
-                  " values ($1, $2, $3, $4, $5, $6::int, coalesce((select coalesce(root_instance_id, id)"
-                  " from process_instance where id = $5), $1), $7, $8::jsonb)",
-                  8, params, NULL, "create a process instance", err);
-    free(state);
-    return rc;
+    snprintf(s->pending_id, sizeof s->pending_id, "%s", inst->id);
+    snprintf(s->pending_user, sizeof s->pending_user, "%s", start_user ? start_user : "");
+    return BPM_OK;
 }
 
 static bpm_rc s_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
@@ -262,11 +259,18 @@ static bpm_rc finish(batch *b, bpm_err *err)
     bpm_rc rc = BPM_OK;
     if (!b->failed && !PQpipelineSync(c))
         b->failed = true;
+    /* each statement (and each prepare) ends with one NULL result; more NULLs
+     * than that, or a dead connection, mean the results will never come */
+    int nulls = 0;
     for (;;) {
         PGresult *res = PQgetResult(c);
         if (!res) {
             if (PQpipelineStatus(c) == PQ_PIPELINE_OFF || b->failed)
                 break;
+            if (PQstatus(c) != CONNECTION_OK || ++nulls > 2 * b->sent + 64) {
+                b->failed = true;
+                break;
+            }
             continue; /* end of one query's results */
         }
         ExecStatusType st = PQresultStatus(res);
@@ -411,7 +415,22 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
     char *state = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     bool incident_only = fx->n == 1 && fx->items[0].kind == BPM_FX_INCIDENT;
-    if (!incident_only) {
+    if (s->pending_id[0] && strcmp(s->pending_id, inst->id) == 0) {
+        char wait[16];
+        snprintf(wait, sizeof wait, "%u", inst->parent_wait);
+        const char *p[10] = {inst->id, inst->definition_id, inst->process->id, inst->business_key,
+                             inst->parent_instance, inst->parent_instance ? wait : NULL,
+                             s->pending_user[0] ? s->pending_user : NULL, state, state_name(inst),
+                             inst->suspended ? "true" : "false"};
+        send(&b,
+             "insert into process_instance (id, definition_id, definition_key, business_key, parent_instance_id,"
+             " parent_wait, root_instance_id, start_user, state_json, state, suspended, ended_at)"
+             " values ($1, $2, $3, $4, $5, $6::int, coalesce((select coalesce(root_instance_id, id)"
+             " from process_instance where id = $5), $1), $7, $8::jsonb, $9, $10::boolean,"
+             " case when $9 <> 'active' then now() end)",
+             10, p);
+        s->pending_id[0] = '\0';
+    } else if (!incident_only) {
         const char *p[4] = {inst->id, state, state_name(inst), inst->suspended ? "true" : "false"};
         send(&b,
              "update process_instance set state_json = $2::jsonb, state = $3, suspended = $4::boolean,"
@@ -420,6 +439,9 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
              4, p);
     }
     free(state);
+    /* history rows and variable writes of the step: one statement each */
+    json_t *hist = json_array();
+    json_t *var_rows = json_object();
     for (size_t i = 0; i < fx->n; i++) {
         const bpm_effect *e = &fx->items[i];
         char at[BPM_TIMER_ISO_SIZE], wid[16], scope[16];
@@ -449,37 +471,17 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
             break;
         }
         case BPM_FX_VAR: {
-            char *v = e->value ? json_dumps(e->value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-            char *old = e->old_value ? json_dumps(e->old_value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-            const char *p[3] = {inst->id, scope, e->name};
-            if (v) {
-                const char *pv[4] = {p[0], p[1], p[2], v};
-                send(&b,
-                     "insert into variable (instance_id, scope_id, name, value) values ($1, $2::int, $3, $4::jsonb)"
-                     " on conflict (instance_id, scope_id, name) do update set value = excluded.value,"
-                     " updated_at = now()",
-                     4, pv);
-            } else {
-                send(&b, "delete from variable where instance_id = $1 and scope_id = $2::int and name = $3", 3, p);
-            }
-            if (s->history < BPM_HISTORY_FULL || strncmp(e->name, "__", 2) == 0) {
-                free(v);
-                free(old);
+            /* the last value per (scope, name) wins; written in one statement below */
+            char vkey[300];
+            snprintf(vkey, sizeof vkey, "%s/%s", scope, e->name);
+            json_object_set_new(var_rows, vkey,
+                                json_pack("{s:s, s:s, s:O?}", "scope", scope, "name", e->name, "value", e->value));
+            if (s->history < BPM_HISTORY_FULL || strncmp(e->name, "__", 2) == 0)
                 break; /* internal bookkeeping variables are not part of the audit trail */
-            }
-            json_t *detail = json_pack("{s:s, s:o, s:o}", "name", e->name, "old",
-                                       old ? json_loads(old, JSON_DECODE_ANY, NULL) : json_null(), "new",
-                                       v ? json_loads(v, JSON_DECODE_ANY, NULL) : json_null());
-            char *dj = json_dumps(detail, JSON_COMPACT);
-            json_decref(detail);
-            const char *ph[7] = {at, inst->id, inst->process->id, inst->business_key, scope, user, dj};
-            send(&b,
-                 "insert into history (at, instance_id, definition_key, business_key, kind, scope_id, user_id, detail)"
-                 " values ($1::timestamptz, $2, $3, $4, 'variable', $5::int, $6, $7::jsonb)",
-                 7, ph);
-            free(dj);
-            free(v);
-            free(old);
+            json_array_append_new(hist, json_pack("{s:s, s:s, s:s, s:s?, s:o}", "at", at, "kind", "variable", "scope",
+                                                  scope, "user", user, "detail",
+                                                  json_pack("{s:s, s:O?, s:O?}", "name", e->name, "old", e->old_value,
+                                                            "new", e->value)));
             break;
         }
         case BPM_FX_INCIDENT: {
@@ -494,11 +496,9 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
             send(&b, "update process_instance set incident = true where id = $1", 1, pi);
             if (s->history == BPM_HISTORY_NONE)
                 break;
-            const char *ph[7] = {at, inst->id, inst->process->id, inst->business_key, element, type, e->message};
-            send(&b,
-                 "insert into history (at, instance_id, definition_key, business_key, kind, element_id, element_type,"
-                 " detail) values ($1::timestamptz, $2, $3, $4, 'incident', $5, $6, jsonb_build_object('message', $7::text))",
-                 7, ph);
+            json_array_append_new(hist, json_pack("{s:s, s:s, s:s?, s:s, s:o}", "at", at, "kind", "incident", "element",
+                                                  element, "type", type, "detail",
+                                                  json_pack("{s:s?}", "message", e->message)));
             break;
         }
         case BPM_FX_ENTER:
@@ -513,19 +513,53 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                                : e->kind == BPM_FX_LEAVE ? "leave"
                                : e->kind == BPM_FX_END   ? "instance-end"
                                                          : "cancel";
-            const char *p[10] = {at,   inst->id, inst->process->id, inst->business_key, kind, element, type, scope,
-                                 user, e->kind == BPM_FX_END ? e->message : NULL};
-            send(&b,
-                 "insert into history (at, instance_id, definition_key, business_key, kind, element_id, element_type,"
-                 " scope_id, user_id, detail) values ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8::int, $9,"
-                 " case when $10::text is null then null else jsonb_build_object('state', $10::text) end)",
-                 10, p);
+            json_t *row = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?}", "at", at, "kind", kind, "element", element,
+                                    "type", type, "scope", scope, "user", user);
+            if (e->kind == BPM_FX_END && e->message)
+                json_object_set_new(row, "detail", json_pack("{s:s}", "state", e->message));
+            json_array_append_new(hist, row);
             break;
         }
         default:
             break;
         }
     }
+    if (json_object_size(var_rows)) {
+        json_t *set = json_array(), *del = json_array();
+        const char *k;
+        json_t *row;
+        json_object_foreach(var_rows, k, row)
+        {
+            json_t *value = json_object_get(row, "value");
+            json_array_append(value ? set : del, row);
+        }
+        char *sj = json_dumps(set, JSON_COMPACT), *dj = json_dumps(del, JSON_COMPACT);
+        const char *p[3] = {inst->id, sj, dj};
+        send(&b,
+             "with d as (delete from variable v using jsonb_array_elements($3::jsonb) r where v.instance_id = $1"
+             " and v.scope_id = (r->>'scope')::int and v.name = r->>'name')"
+             " insert into variable (instance_id, scope_id, name, value)"
+             " select $1, (r->>'scope')::int, r->>'name', r->'value' from jsonb_array_elements($2::jsonb) r"
+             " on conflict (instance_id, scope_id, name) do update set value = excluded.value, updated_at = now()",
+             3, p);
+        free(sj);
+        free(dj);
+        json_decref(set);
+        json_decref(del);
+    }
+    if (json_array_size(hist)) {
+        char *hj = json_dumps(hist, JSON_COMPACT);
+        const char *p[4] = {inst->id, inst->process->id, inst->business_key, hj};
+        send(&b,
+             "insert into history (at, instance_id, definition_key, business_key, kind, element_id, element_type,"
+             " scope_id, user_id, detail)"
+             " select (r->>'at')::timestamptz, $1, $2, $3, r->>'kind', r->>'element', r->>'type', (r->>'scope')::int,"
+             " r->>'user', r->'detail' from jsonb_array_elements($4::jsonb) with ordinality as x(r, n) order by n",
+             4, p);
+        free(hj);
+    }
+    json_decref(hist);
+    json_decref(var_rows);
     bpm_rc rc = finish(&b, err);
     bpm_arena_free(a);
     return rc;
