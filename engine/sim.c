@@ -607,6 +607,20 @@ bpm_rc bpm_sim_throw(bpm_sim *s, const char *element, const char *code, const ch
     return bpm_runtime_run(&s->rt, s->insts[i]->id, &cmd, NULL, s->now, err);
 }
 
+bpm_rc bpm_sim_fail(bpm_sim *s, const char *element, const char *message, bpm_err *err)
+{
+    size_t i;
+    uint32_t w;
+    if (!find_wait(s, element, NULL, true, &i, &w))
+        return bpm_err_set(err, BPM_NOT_FOUND, "no job waits at \"%s\"", element);
+    /* a job whose retries are used up: an incident, and the instance stays
+     * exactly as it was, waiting at the job (what the job executor does) */
+    const bpm_wait *wt = bpm_inst_wait(s->insts[i], w);
+    trace_add(s, BPM_FX_INCIDENT, s->insts[i]->id, wt->node, message ? message : "the job failed", s->now);
+    s->incidents++;
+    return BPM_OK;
+}
+
 bpm_rc bpm_sim_correlate(bpm_sim *s, const char *name, const char *key, const char *business_key, const json_t *vars,
                          bool all, int64_t ttl_ms, bpm_err *err)
 {

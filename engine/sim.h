@@ -45,6 +45,9 @@ bpm_rc bpm_sim_start(bpm_sim *s, const char *process_id, const char *start_event
 /* Completes the first open user task, job, or async continuation at element
  * (optionally in instance `instance`). BPM_NOT_FOUND when none waits there. */
 bpm_rc bpm_sim_complete(bpm_sim *s, const char *element, const char *instance, const json_t *vars, bpm_err *err);
+/* The job or task at element failed for good (retries used up): an
+ * incident is recorded and nothing else changes. */
+bpm_rc bpm_sim_fail(bpm_sim *s, const char *element, const char *message, bpm_err *err);
 /* Throws a BPMN error from the job or task waiting at element. */
 bpm_rc bpm_sim_throw(bpm_sim *s, const char *element, const char *code, const char *message, const json_t *vars,
                      bpm_err *err);

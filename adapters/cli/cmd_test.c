@@ -220,6 +220,12 @@ static const char *run_line(runner *r, char *text, char *why, size_t n, const ch
             goto done;
         }
         rc = bpm_sim_complete(r->sim, el, NULL, vars, &err);
+    } else if (strcmp(verb, "fail") == 0) {
+        char *el = word(&l);
+        NEED(el, "an element id");
+        while (*l.p == ' ')
+            l.p++;
+        rc = bpm_sim_fail(r->sim, el, *l.p ? l.p : NULL, &err);
     } else if (strcmp(verb, "throw") == 0) {
         char *el = word(&l), *code = word(&l);
         NEED(el && code, "an element id and an error code");
