@@ -29,7 +29,7 @@ static const struct {
     {"instances", "instances [--definition KEY] [--state active|completed|terminated|incident] [--business-key K]"},
     {"instance", "instance ID                         tokens, variables, tasks, jobs, subscriptions, incidents"},
     {"tasks", "tasks [--assignee U] [--group G] [--instance ID]"},
-    {"task", "task claim|unclaim|complete ID [--user U] [--vars JSON]"},
+    {"task", "task claim|unclaim|assign|complete ID [--user U] [--vars JSON]"},
     {"correlate", "correlate NAME [--key K] [--business-key BK] [--vars JSON] [--all] [--ttl DURATION]"},
     {"signal", "signal NAME [--vars JSON]"},
     {"incidents", "incidents                           open incidents"},

@@ -336,27 +336,33 @@ static bpm_rc task_wait(ctx *c, const char *task, char *instance, uint32_t *wait
 static int cmd_task(ctx *c, const opts *o)
 {
     if (o->n_pos < 2) {
-        fprintf(stderr, "usage: bpmnctl task claim|unclaim|complete TASK_ID [--user U] [--vars JSON]\n");
+        fprintf(stderr, "usage: bpmnctl task claim|unclaim|assign|complete TASK_ID [--user U] [--vars JSON]\n");
         return 2;
     }
     const char *verb = o->pos[0], *task = o->pos[1];
     bpm_err err = {0};
-    if (strcmp(verb, "claim") == 0 || strcmp(verb, "unclaim") == 0) {
-        bool claim = strcmp(verb, "claim") == 0;
+    if (strcmp(verb, "claim") == 0 || strcmp(verb, "unclaim") == 0 || strcmp(verb, "assign") == 0) {
+        bool claim = strcmp(verb, "unclaim") != 0;
+        /* claim refuses a task someone else holds (Camunda 7 TaskService.claim);
+         * assign sets the assignee whoever holds it (setAssignee); the history
+         * keeps the previous assignee */
+        bool assign = strcmp(verb, "assign") == 0;
         if (claim && !o->user) {
-            fprintf(stderr, "bpmnctl: task claim needs --user\n");
+            fprintf(stderr, "bpmnctl: task %s needs --user\n", verb);
             return 2;
         }
-        const char *p[2] = {task, claim ? o->user : NULL};
+        const char *p[3] = {task, claim ? o->user : NULL, assign ? "t" : "f"};
         PGresult *res = PQexecParams(
             bpm_pg_conn(c->pg),
-            "with t as (update user_task set assignee = $2, updated_at = now() where id = $1"
-            " and (assignee is null or assignee = $2 or $2 is null) returning instance_id, element_id),"
+            "with old as (select assignee from user_task where id = $1),"
+            " t as (update user_task set assignee = $2, updated_at = now() where id = $1"
+            " and ($3::bool or assignee is null or assignee = $2 or $2 is null) returning instance_id, element_id),"
             " h as (insert into history (instance_id, kind, element_id, element_type, user_id, detail)"
-            " select instance_id, case when $2::text is null then 'task-unclaim' else 'task-claim' end, element_id,"
-            " 'userTask', $2, jsonb_build_object('task', $1::text) from t)"
-            " select (select count(*) from t), (select assignee from user_task where id = $1)",
-            2, NULL, p, NULL, NULL, 0);
+            " select instance_id, case when $3::bool then 'task-assign' when $2::text is null then 'task-unclaim'"
+            " else 'task-claim' end, element_id, 'userTask', $2,"
+            " jsonb_build_object('task', $1::text, 'previous', (select assignee from old)) from t)"
+            " select (select count(*) from t), (select assignee from old)",
+            3, NULL, p, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
             bpm_pg_error(c->pg, res, "claim the task", &err);
             PQclear(res);
@@ -374,7 +380,7 @@ static int cmd_task(ctx *c, const opts *o)
                 fprintf(stderr, "bpmnctl: task \"%s\" is already claimed by %s\n", task, holder);
             return 1;
         }
-        printf("task %s %s\n", task, claim ? "claimed" : "unclaimed");
+        printf("task %s %s\n", task, assign ? "assigned" : claim ? "claimed" : "unclaimed");
         return 0;
     }
     if (strcmp(verb, "complete") != 0) {

@@ -41,6 +41,12 @@ check "nobody else sees it by group" '[ -z "$(first_task --group warehouse)" ]'
 $c task claim "$task" --user alice >/dev/null
 out=$($c task claim "$task" --user bob 2>&1); rc=$?
 check "a conflicting claim is refused" '[ $rc -ne 0 ] && grep -q "already claimed by alice" <<<"$out"'
+$c task assign "$task" --user bob >/dev/null
+check "assign hands a claimed task to someone else" '[ "$(sql "select assignee from user_task where id = '"'"'$task'"'"'")" = bob ]'
+check "the history keeps the assignment and who held it before" '[ "$(sql "select detail->>'"'"'previous'"'"' from history where kind = '"'"'task-assign'"'"' and user_id = '"'"'bob'"'"'")" = alice ]'
+$c task assign "$task" --user alice >/dev/null
+out=$($c task assign no-such-task --user bob 2>&1); rc=$?
+check "assigning an unknown task is a clear error" '[ $rc -ne 0 ] && grep -q "no open task" <<<"$out"'
 
 # an incident leaves the instance as it was
 before=$(sql "select state_json::text from process_instance where id = '$id'")
