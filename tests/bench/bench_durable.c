@@ -3,6 +3,9 @@
  *       straight-through instances, each one transaction (full history)
  *   bench_durable w3 FILE [--threads N] [--seconds S]
  *       instances parked at asyncBefore jobs, then run by N executor threads
+ *   bench_durable w4 FILE [--seconds S]
+ *       user task round trip: complete the first task, then list the inbox
+ *       until the next one is visible; median and p99 of that latency
  * Prints instances (or jobs) per second, and per instance: commits, rows
  * written and WAL bytes, read from PostgreSQL's own counters. A program that
  * prints figures; never a test. */
@@ -139,6 +142,61 @@ static void *w3_thread(void *arg)
     return NULL;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The open task of an instance, read the way an inbox client would. */
+static bool open_task(env *e, const char *instance, char *element, size_t n, uint32_t *wait)
+{
+    const char *p[1] = {instance};
+    PGresult *r = PQexecParams(bpm_pg_conn(e->pg),
+                               "select element_id, wait_id from user_task where instance_id = $1"
+                               " and candidate_groups @> array['clerks']",
+                               1, NULL, p, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    if (ok) {
+        snprintf(element, n, "%s", PQgetvalue(r, 0, 0));
+        *wait = (uint32_t)strtoul(PQgetvalue(r, 0, 1), NULL, 10);
+    }
+    PQclear(r);
+    return ok;
+}
+
+static int w4(env *e)
+{
+    size_t cap = 1 << 16, n = 0;
+    double *lat = malloc(cap * sizeof *lat);
+    double end = now_s() + seconds;
+    while (now_s() < end && n < cap) {
+        bpm_err err = {0};
+        char id[BPM_ID_SIZE], element[128];
+        uint32_t wait = 0;
+        if (bpm_runtime_start(&e->rt, def_id, NULL, NULL, NULL, NULL, wall_ms(), id, &err) ||
+            !open_task(e, id, element, sizeof element, &wait)) {
+            fprintf(stderr, "bench_durable: cannot start an instance with an open task: %s\n", err.msg);
+            free(lat);
+            return 1;
+        }
+        double t0 = now_s();
+        bpm_cmd cmd = {.kind = BPM_CMD_COMPLETE, .wait = wait};
+        if (bpm_runtime_run(&e->rt, id, &cmd, "bench", wall_ms(), &err) ||
+            !open_task(e, id, element, sizeof element, &wait) || strcmp(element, "First") == 0) {
+            fprintf(stderr, "bench_durable: the next task did not appear: %s\n", err.msg);
+            free(lat);
+            return 1;
+        }
+        lat[n++] = (now_s() - t0) * 1000;
+    }
+    qsort(lat, n, sizeof *lat, cmp_double);
+    printf("W4 task round trip %-21s %zu round trips: median %.3f ms, p99 %.3f ms, max %.3f ms\n", "", n,
+           n ? lat[n / 2] : 0, n ? lat[(size_t)((double)n * 0.99)] : 0, n ? lat[n - 1] : 0);
+    free(lat);
+    return 0;
+}
+
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -157,7 +215,7 @@ int main(int argc, char **argv)
 {
     url = getenv("BPMND_DATABASE_URL");
     if (argc < 3 || !url) {
-        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3 FILE [--connections|--threads N] [--seconds S]\n");
+        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4 FILE [--connections|--threads N] [--seconds S]\n");
         return 2;
     }
     const char *mode = argv[1], *file = argv[2];
@@ -200,6 +258,11 @@ int main(int argc, char **argv)
     int idx[64];
     if (par < 1 || par > 64)
         par = 1;
+    if (strcmp(mode, "w4") == 0) {
+        int rc = w4(&e);
+        env_close(&e);
+        return rc;
+    }
     if (strcmp(mode, "w3") == 0) {
         /* park instances at their asyncBefore jobs first, then time the executors */
         long parked = (long)(seconds * 2000);
