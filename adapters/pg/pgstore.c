@@ -579,14 +579,28 @@ static bpm_rc s_find(void *self, const bpm_find *qr, bpm_wait_ref **out, size_t 
     switch (qr->kind) {
     case BPM_FIND_MESSAGE:
     case BPM_FIND_SIGNAL: {
-        const char *p[5] = {qr->kind == BPM_FIND_MESSAGE ? "message" : "signal", qr->name, qr->key, qr->business_key,
-                            limit};
-        rc = q(s,
-               "select s.instance_id, s.wait_id, 0 from subscription s join process_instance i on i.id = s.instance_id"
-               " where s.kind = $1 and s.name = $2 and ($3::text is null or s.correlation_key = $3)"
-               " and ($4::text is null or i.business_key = $4) and i.state = 'active' and not i.suspended"
-               " order by s.created_at, s.instance_id, s.wait_id limit $5::bigint",
-               5, p, &res, "look up subscriptions", err);
+        /* One statement per combination of keys: "$3 is null or ..." would
+         * keep a generic plan from using the key indexes, and a message must
+         * find its receiver without scanning every subscription of its name. */
+        static const char *const sql[4] = {
+            "select s.instance_id, s.wait_id, 0 from subscription s join process_instance i on i.id = s.instance_id"
+            " where s.kind = $1 and s.name = $2 and i.state = 'active' and not i.suspended"
+            " order by s.created_at, s.instance_id, s.wait_id limit $3::bigint",
+            "select s.instance_id, s.wait_id, 0 from subscription s join process_instance i on i.id = s.instance_id"
+            " where s.kind = $1 and s.name = $2 and s.correlation_key = $4 and i.state = 'active' and not i.suspended"
+            " order by s.created_at, s.instance_id, s.wait_id limit $3::bigint",
+            "select s.instance_id, s.wait_id, 0 from subscription s join process_instance i on i.id = s.instance_id"
+            " where s.kind = $1 and s.name = $2 and s.business_key = $4 and i.state = 'active' and not i.suspended"
+            " order by s.created_at, s.instance_id, s.wait_id limit $3::bigint",
+            "select s.instance_id, s.wait_id, 0 from subscription s join process_instance i on i.id = s.instance_id"
+            " where s.kind = $1 and s.name = $2 and s.correlation_key = $4 and s.business_key = $5"
+            " and i.state = 'active' and not i.suspended"
+            " order by s.created_at, s.instance_id, s.wait_id limit $3::bigint",
+        };
+        int which = (qr->key ? 1 : 0) | (qr->business_key ? 2 : 0);
+        const char *p[5] = {qr->kind == BPM_FIND_MESSAGE ? "message" : "signal", qr->name, limit,
+                            qr->key ? qr->key : qr->business_key, qr->business_key};
+        rc = q(s, sql[which], which == 0 ? 3 : which == 3 ? 5 : 4, p, &res, "look up subscriptions", err);
         break;
     }
     case BPM_FIND_TIMER_DUE: {

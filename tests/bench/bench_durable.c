@@ -3,6 +3,10 @@
  *       straight-through instances, each one transaction (full history)
  *   bench_durable w3 FILE [--threads N] [--seconds S]
  *       instances parked at asyncBefore jobs, then run by N executor threads
+ *   bench_durable w7 FILE [--threads N] [--seconds S]
+ *       instances parked at a message catch with business keys, then each
+ *       correlated by name and business key from N connections; then the
+ *       message-before-subscription path (buffer with a TTL, then start)
  *   bench_durable w4 FILE [--seconds S]
  *       user task round trip: complete the first task, then list the inbox
  *       until the next one is visible; median and p99 of that latency
@@ -142,6 +146,52 @@ static void *w3_thread(void *arg)
     return NULL;
 }
 
+static long w7_parked;
+static int w7_threads;
+
+static void *w7_thread(void *arg)
+{
+    int index = *(int *)arg;
+    env e;
+    if (env_open(&e))
+        return NULL;
+    for (long i = index; i < w7_parked; i += w7_threads) {
+        char bk[32];
+        snprintf(bk, sizeof bk, "B-%ld", i);
+        bpm_err err = {0};
+        size_t delivered = 0;
+        if (bpm_runtime_correlate(&e.rt, "Paid", NULL, bk, NULL, false, 0, wall_ms(), &delivered, &err) == BPM_OK &&
+            delivered == 1)
+            atomic_fetch_add(&counter, 1);
+        else
+            fprintf(stderr, "bench_durable: %s: %s\n", bk, err.msg);
+    }
+    env_close(&e);
+    return NULL;
+}
+
+static void *w7_early_thread(void *arg)
+{
+    int index = *(int *)arg;
+    env e;
+    if (env_open(&e))
+        return NULL;
+    for (long i = index; !atomic_load(&stop_now); i += w7_threads) {
+        char bk[32];
+        snprintf(bk, sizeof bk, "E-%ld", i);
+        bpm_err err = {0};
+        size_t delivered = 0;
+        if (bpm_runtime_correlate(&e.rt, "Paid", NULL, bk, NULL, false, 3600000, wall_ms(), &delivered, &err) ||
+            bpm_runtime_start(&e.rt, def_id, NULL, NULL, bk, NULL, wall_ms(), NULL, &err)) {
+            fprintf(stderr, "bench_durable: %s: %s\n", bk, err.msg);
+            break;
+        }
+        atomic_fetch_add(&counter, 1);
+    }
+    env_close(&e);
+    return NULL;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -215,7 +265,7 @@ int main(int argc, char **argv)
 {
     url = getenv("BPMND_DATABASE_URL");
     if (argc < 3 || !url) {
-        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4 FILE [--connections|--threads N] [--seconds S]\n");
+        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w7 FILE [--connections|--threads N] [--seconds S]\n");
         return 2;
     }
     const char *mode = argv[1], *file = argv[2];
@@ -258,6 +308,49 @@ int main(int argc, char **argv)
     int idx[64];
     if (par < 1 || par > 64)
         par = 1;
+    if (strcmp(mode, "w7") == 0) {
+        w7_parked = (long)(seconds * 1000);
+        w7_threads = par;
+        for (long i = 0; i < w7_parked; i++) {
+            char bk[32];
+            snprintf(bk, sizeof bk, "B-%ld", i);
+            if (bpm_runtime_start(&e.rt, def_id, NULL, NULL, bk, NULL, wall_ms(), NULL, &err)) {
+                fprintf(stderr, "bench_durable: %s\n", err.msg);
+                return 1;
+            }
+        }
+        stats s0 = read_stats(e.pg);
+        double t0 = now_s();
+        for (int i = 0; i < par; i++) {
+            idx[i] = i;
+            pthread_create(&tids[i], NULL, w7_thread, &idx[i]);
+        }
+        for (int i = 0; i < par; i++)
+            pthread_join(tids[i], NULL);
+        double dt = now_s() - t0;
+        stats s1 = read_stats(e.pg);
+        long n = atomic_load(&counter);
+        printf("W7 correlate    %-24s conns %2d  %8.0f correlations/s  (%ld in %.1f s)  per correlation: %.1f commits, %.1f rows written\n",
+               base, par, n / dt, n, dt, (double)(s1.commits - s0.commits) / (double)(n ? n : 1),
+               (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) / (double)(n ? n : 1));
+        atomic_store(&counter, 0);
+        t0 = now_s();
+        for (int i = 0; i < par; i++)
+            pthread_create(&tids[i], NULL, w7_early_thread, &idx[i]);
+        struct timespec ts = {(time_t)seconds, 0};
+        nanosleep(&ts, NULL);
+        atomic_store(&stop_now, true);
+        for (int i = 0; i < par; i++)
+            pthread_join(tids[i], NULL);
+        dt = now_s() - t0;
+        n = atomic_load(&counter);
+        PGresult *left = PQexec(bpm_pg_conn(e.pg), "select count(*) from process_instance where state = 'active'");
+        printf("W7 early message %-23s conns %2d  %8.0f buffered-then-started/s  (%ld in %.1f s), instances still waiting: %s\n",
+               base, par, n / dt, n, dt, PQgetvalue(left, 0, 0));
+        PQclear(left);
+        env_close(&e);
+        return 0;
+    }
     if (strcmp(mode, "w4") == 0) {
         int rc = w4(&e);
         env_close(&e);

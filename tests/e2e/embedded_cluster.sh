@@ -3,7 +3,8 @@
 # PostgreSQL cluster in the data directory, four commands starting at once do
 # not race, `db stop` stops it, and the next command reuses it.
 set -u
-build=$1
+build=$1 src=$2
+latest=$(ls "$src"/adapters/pg/sql/[0-9]*.sql | wc -l)
 ctl="$build/adapters/cli/bpmnctl"
 pass=0 fail=0
 check() { if eval "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1"; fi; }
@@ -15,7 +16,7 @@ export BPMND_DATA_DIR="$dir/data"
 
 for i in 1 2 3 4; do "$ctl" db status >"$dir/out$i" 2>&1 & done
 wait
-check "four concurrent starters all succeed" '[ $(cat "$dir"/out? | grep -c "schema version: 1") -eq 4 ]'
+check "four concurrent starters all succeed" '[ $(cat "$dir"/out? | grep -c "schema version: $latest") -eq 4 ]'
 check "exactly one created the cluster" '[ $(cat "$dir"/out? | grep -c "created and started") -eq 1 ]'
 check "the cluster belongs to an unprivileged user" '[ "$(stat -c %U "$dir/data/pg")" != root ]'
 check "no TCP port: the server listens on a socket only" 'grep -q "listen_addresses" "$dir/data/pg/postmaster.opts"'

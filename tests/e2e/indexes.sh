@@ -44,7 +44,7 @@ check_plan "an inbox by candidate group" "select id from user_task where candida
 check_plan "the waits of one instance (close a wait)" "delete from user_task where instance_id = 'i7' and wait_id = 1"
 check_plan "a job's row by wait" "delete from job where instance_id = 'i7' and wait_id = 2"
 check_plan "message subscriptions by name and key" "select instance_id from subscription where kind = 'message' and name = 'msg7' and correlation_key = 'k7'"
-check_plan "message subscriptions by name" "select s.instance_id from subscription s join process_instance i on i.id = s.instance_id where s.kind = 'message' and s.name = 'msg7' and i.business_key = 'bk107'"
+check_plan "message subscriptions by name and business key" "select s.instance_id from subscription s join process_instance i on i.id = s.instance_id where s.kind = 'message' and s.name = 'msg7' and s.business_key = 'bk107' and i.state = 'active' and not i.suspended order by s.created_at limit 1"
 check_plan "due jobs" "select id from job where kind in ('async', 'timer') and due_at <= now() + interval '10 seconds' order by due_at limit 8"
 check_plan "due timers for one lookup" "select j.instance_id from job j where j.kind = 'timer' and j.due_at <= now() + interval '5 seconds' order by j.due_at limit 1"
 check_plan "external tasks by topic" "select id from job where kind in ('external', 'job') and topic = 'topic3' order by priority desc, created_at limit 10"
