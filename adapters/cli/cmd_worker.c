@@ -66,7 +66,7 @@ static void *work(void *arg)
     bpm_pgstore_set_history(store, bpm_cli_history_level());
     int64_t last_cleanup = 0;
     bpm_runtime rt = {.store = bpm_pgstore_port(store), .eval = &ev, .incidents_fail = true};
-    bpm_jobs_listen(pg, NULL);
+    bpm_jobs_session(pg, NULL);
     while (!atomic_load(&stopping)) {
         int64_t now = wall_ms() + clock_offset(pg);
         bpm_arena *a = bpm_arena_new();
@@ -78,7 +78,7 @@ static void *work(void *arg)
             if (bpm_pg_reset(pg, &err)) { /* the server went away: wait for it */
                 sleep(1);
             } else {
-                bpm_jobs_listen(pg, NULL); /* a new session has forgotten LISTEN */
+                bpm_jobs_session(pg, NULL); /* a new session has forgotten it */
                 /* what this worker had locked but not finished is free again
                  * now, not only when its locks expire */
                 const char *p[1] = {w->name};

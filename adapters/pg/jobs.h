@@ -58,8 +58,10 @@ bpm_rc bpm_jobs_acquire_starts(bpm_pg *pg, const char *worker, int64_t now_ms, i
 /* Arms the next occurrence of a cycle, or removes a fired date/duration. */
 bpm_rc bpm_jobs_start_done(bpm_pg *pg, const bpm_start_job *job, int64_t now_ms, bpm_err *err);
 
-/* Subscribes the connection to job notifications (LISTEN). */
-bpm_rc bpm_jobs_listen(bpm_pg *pg, bpm_err *err);
+/* Makes a connection an executor's: subscribed to job notifications
+ * (LISTEN), planning acquisitions by the due-job index. Again after every
+ * reconnection: a new session has forgotten both. */
+bpm_rc bpm_jobs_session(bpm_pg *pg, bpm_err *err);
 /* Sleeps until a job notification arrives (or the connection has news, such
  * as having been closed) or timeout_ms passes; true when woken early. */
 bool bpm_jobs_wait(bpm_pg *pg, int timeout_ms);

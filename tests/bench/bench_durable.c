@@ -7,6 +7,10 @@
  *       instances parked at a message catch with business keys, then each
  *       correlated by name and business key from N connections; then the
  *       message-before-subscription path (buffer with a TTL, then start)
+ *   bench_durable w6 FILE [--count N] [--threads N]
+ *       N instances parked at a timer, all due at the same moment (the
+ *       diagram's timeDate is ${due}), then fired by executor threads under
+ *       a clock set to that moment: timers fired per second and lateness
  *   bench_durable w4 FILE [--seconds S]
  *       user task round trip: complete the first task, then list the inbox
  *       until the next one is visible; median and p99 of that latency
@@ -26,6 +30,7 @@
 #include "pgstore.h"
 #include "runtime.h"
 #include "scripts.h"
+#include "timer.h"
 
 static const char *url;
 static const char *def_id;
@@ -123,6 +128,7 @@ static void *w3_thread(void *arg)
         return NULL;
     char name[32];
     snprintf(name, sizeof name, "bench-%d", index);
+    bpm_jobs_session(e.pg, NULL);
     while (!atomic_load(&stop_now)) {
         bpm_arena *a = bpm_arena_new();
         bpm_job *jobs = NULL;
@@ -187,6 +193,65 @@ static void *w7_early_thread(void *arg)
             break;
         }
         atomic_fetch_add(&counter, 1);
+    }
+    env_close(&e);
+    return NULL;
+}
+
+static long w6_count;
+static int64_t w6_due;
+static double w6_t0;
+static double *w6_late;
+static atomic_long w6_next;
+
+static void *w6_park(void *arg)
+{
+    (void)arg;
+    env e;
+    if (env_open(&e))
+        return NULL;
+    char iso_due[BPM_TIMER_ISO_SIZE];
+    bpm_timer_format_iso(w6_due, iso_due, sizeof iso_due);
+    json_t *vars = json_pack("{ss}", "due", iso_due);
+    while (atomic_fetch_add(&w6_next, 1) < w6_count) {
+        bpm_err err = {0};
+        if (bpm_runtime_start(&e.rt, def_id, NULL, vars, NULL, NULL, wall_ms(), NULL, &err)) {
+            fprintf(stderr, "bench_durable: %s\n", err.msg);
+            break;
+        }
+    }
+    json_decref(vars);
+    env_close(&e);
+    return NULL;
+}
+
+static void *w6_fire(void *arg)
+{
+    int index = *(int *)arg;
+    env e;
+    if (env_open(&e))
+        return NULL;
+    char name[32];
+    snprintf(name, sizeof name, "bench-%d", index);
+    bpm_jobs_session(e.pg, NULL);
+    for (;;) {
+        bpm_arena *a = bpm_arena_new();
+        bpm_job *jobs = NULL;
+        size_t n = 0;
+        bpm_err err = {0};
+        if (bpm_jobs_acquire(e.pg, name, w6_due, 60000, 16, &jobs, &n, a, &err) || n == 0) {
+            bpm_arena_free(a);
+            break; /* drained */
+        }
+        for (size_t i = 0; i < n; i++) {
+            bpm_cmd cmd = {.kind = BPM_CMD_TRIGGER, .wait = jobs[i].wait};
+            if (bpm_runtime_run(&e.rt, jobs[i].instance_id, &cmd, NULL, w6_due, &err) == BPM_OK) {
+                long k = atomic_fetch_add(&counter, 1);
+                if (k < w6_count)
+                    w6_late[k] = (now_s() - w6_t0) * 1000;
+            }
+        }
+        bpm_arena_free(a);
     }
     env_close(&e);
     return NULL;
@@ -265,14 +330,17 @@ int main(int argc, char **argv)
 {
     url = getenv("BPMND_DATABASE_URL");
     if (argc < 3 || !url) {
-        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w7 FILE [--connections|--threads N] [--seconds S]\n");
+        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w6|w7 FILE [--connections|--threads N] [--seconds S]\n");
         return 2;
     }
     const char *mode = argv[1], *file = argv[2];
     int par = 1;
+    w6_count = 100000;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--connections") == 0 || strcmp(argv[i], "--threads") == 0)
             par = (int)strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--count") == 0)
+            w6_count = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--seconds") == 0)
             seconds = strtod(argv[i + 1], NULL);
     }
@@ -308,6 +376,39 @@ int main(int argc, char **argv)
     int idx[64];
     if (par < 1 || par > 64)
         par = 1;
+    if (strcmp(mode, "w6") == 0) {
+        /* all due one hour from now; the executors run with the clock there */
+        w6_due = wall_ms() + 3600000;
+        w6_late = calloc((size_t)w6_count, sizeof *w6_late);
+        double p0 = now_s();
+        for (int i = 0; i < 4; i++)
+            pthread_create(&tids[i], NULL, w6_park, NULL);
+        for (int i = 0; i < 4; i++)
+            pthread_join(tids[i], NULL);
+        fprintf(stderr, "W6: %ld instances parked in %.1f s\n", w6_count, now_s() - p0);
+
+        stats s0 = read_stats(e.pg);
+        w6_t0 = now_s();
+        for (int i = 0; i < par; i++) {
+            idx[i] = i;
+            pthread_create(&tids[i], NULL, w6_fire, &idx[i]);
+        }
+        for (int i = 0; i < par; i++)
+            pthread_join(tids[i], NULL);
+        double dt = now_s() - w6_t0;
+        stats s1 = read_stats(e.pg);
+        long n = atomic_load(&counter);
+        size_t m = (size_t)(n < w6_count ? n : w6_count);
+        qsort(w6_late, m, sizeof *w6_late, cmp_double);
+        printf("W6 timers due at once %-17s threads %2d  %8.0f fired/s  (%ld in %.1f s)  lateness median %.0f ms, p99 %.0f ms"
+               "  per timer: %.1f commits, %.1f rows written\n",
+               base, par, n / dt, n, dt, m ? w6_late[m / 2] : 0, m ? w6_late[(size_t)((double)m * 0.99)] : 0,
+               (double)(s1.commits - s0.commits) / (double)(n ? n : 1),
+               (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) / (double)(n ? n : 1));
+        free(w6_late);
+        env_close(&e);
+        return 0;
+    }
     if (strcmp(mode, "w7") == 0) {
         w7_parked = (long)(seconds * 1000);
         w7_threads = par;
