@@ -11,6 +11,10 @@
  *       N instances parked at a timer, all due at the same moment (the
  *       diagram's timeDate is ${due}), then fired by executor threads under
  *       a clock set to that moment: timers fired per second and lateness
+ *   bench_durable w5 FILE [--count N] [--threads N] [--seconds S]
+ *       N instances waiting at a user task assigned to one of 1,000 users:
+ *       database bytes per waiting instance, one user's inbox listed
+ *       (median, p99), then tasks completed per second from N connections
  *   bench_durable w4 FILE [--seconds S]
  *       user task round trip: complete the first task, then list the inbox
  *       until the next one is visible; median and p99 of that latency
@@ -198,11 +202,11 @@ static void *w7_early_thread(void *arg)
     return NULL;
 }
 
-static long w6_count;
+static long bulk_count;
 static int64_t w6_due;
 static double w6_t0;
 static double *w6_late;
-static atomic_long w6_next;
+static atomic_long bulk_next;
 
 static void *w6_park(void *arg)
 {
@@ -213,7 +217,7 @@ static void *w6_park(void *arg)
     char iso_due[BPM_TIMER_ISO_SIZE];
     bpm_timer_format_iso(w6_due, iso_due, sizeof iso_due);
     json_t *vars = json_pack("{ss}", "due", iso_due);
-    while (atomic_fetch_add(&w6_next, 1) < w6_count) {
+    while (atomic_fetch_add(&bulk_next, 1) < bulk_count) {
         bpm_err err = {0};
         if (bpm_runtime_start(&e.rt, def_id, NULL, vars, NULL, NULL, wall_ms(), NULL, &err)) {
             fprintf(stderr, "bench_durable: %s\n", err.msg);
@@ -247,11 +251,67 @@ static void *w6_fire(void *arg)
             bpm_cmd cmd = {.kind = BPM_CMD_TRIGGER, .wait = jobs[i].wait};
             if (bpm_runtime_run(&e.rt, jobs[i].instance_id, &cmd, NULL, w6_due, &err) == BPM_OK) {
                 long k = atomic_fetch_add(&counter, 1);
-                if (k < w6_count)
+                if (k < bulk_count)
                     w6_late[k] = (now_s() - w6_t0) * 1000;
             }
         }
         bpm_arena_free(a);
+    }
+    env_close(&e);
+    return NULL;
+}
+
+static void *w5_park(void *arg)
+{
+    (void)arg;
+    env e;
+    if (env_open(&e))
+        return NULL;
+    long i;
+    while ((i = atomic_fetch_add(&bulk_next, 1)) < bulk_count) {
+        char user[32];
+        snprintf(user, sizeof user, "user%ld", i % 1000);
+        json_t *vars = json_pack("{ss}", "user", user);
+        bpm_err err = {0};
+        bpm_rc rc = bpm_runtime_start(&e.rt, def_id, NULL, vars, NULL, NULL, wall_ms(), NULL, &err);
+        json_decref(vars);
+        if (rc) {
+            fprintf(stderr, "bench_durable: %s\n", err.msg);
+            break;
+        }
+    }
+    env_close(&e);
+    return NULL;
+}
+
+/* Completes first tasks picked at random over the whole table, the way
+ * people work through their inboxes, until told to stop. */
+static void *w5_complete(void *arg)
+{
+    int index = *(int *)arg;
+    env e;
+    if (env_open(&e))
+        return NULL;
+    unsigned seed = (unsigned)index * 2654435761u + 1;
+    while (!atomic_load(&stop_now)) {
+        char user[32];
+        snprintf(user, sizeof user, "user%d", rand_r(&seed) % 1000);
+        const char *p[1] = {user};
+        PGresult *r = PQexecParams(bpm_pg_conn(e.pg),
+                                   "select instance_id, wait_id from user_task where assignee = $1"
+                                   " and element_id = 'First' order by created_at, id limit 1 offset (random() * 5)::int",
+                                   1, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
+            PQclear(r);
+            continue;
+        }
+        char id[BPM_ID_SIZE];
+        snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+        bpm_cmd cmd = {.kind = BPM_CMD_COMPLETE, .wait = (uint32_t)strtoul(PQgetvalue(r, 0, 1), NULL, 10)};
+        PQclear(r);
+        bpm_err err = {0};
+        if (bpm_runtime_run(&e.rt, id, &cmd, user, wall_ms(), &err) == BPM_OK)
+            atomic_fetch_add(&counter, 1);
     }
     env_close(&e);
     return NULL;
@@ -330,17 +390,17 @@ int main(int argc, char **argv)
 {
     url = getenv("BPMND_DATABASE_URL");
     if (argc < 3 || !url) {
-        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w6|w7 FILE [--connections|--threads N] [--seconds S]\n");
+        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w5|w6|w7 FILE [--connections|--threads N] [--seconds S]\n");
         return 2;
     }
     const char *mode = argv[1], *file = argv[2];
     int par = 1;
-    w6_count = 100000;
+    bulk_count = 100000;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--connections") == 0 || strcmp(argv[i], "--threads") == 0)
             par = (int)strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--count") == 0)
-            w6_count = strtol(argv[i + 1], NULL, 10);
+            bulk_count = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--seconds") == 0)
             seconds = strtod(argv[i + 1], NULL);
     }
@@ -376,16 +436,72 @@ int main(int argc, char **argv)
     int idx[64];
     if (par < 1 || par > 64)
         par = 1;
+    if (strcmp(mode, "w5") == 0) {
+        PGresult *r0 = PQexec(bpm_pg_conn(e.pg), "select pg_database_size(current_database())");
+        long long size0 = strtoll(PQgetvalue(r0, 0, 0), NULL, 10);
+        PQclear(r0);
+        double p0 = now_s();
+        for (int i = 0; i < par; i++)
+            pthread_create(&tids[i], NULL, w5_park, NULL);
+        for (int i = 0; i < par; i++)
+            pthread_join(tids[i], NULL);
+        double park = now_s() - p0;
+        PQclear(PQexec(bpm_pg_conn(e.pg), "vacuum analyze"));
+        r0 = PQexec(bpm_pg_conn(e.pg), "select pg_database_size(current_database())");
+        long long size1 = strtoll(PQgetvalue(r0, 0, 0), NULL, 10);
+        PQclear(r0);
+        /* where the bytes are: per table with its indexes and TOAST */
+        PGresult *tb = PQexec(bpm_pg_conn(e.pg), "select relname, pg_total_relation_size(oid) from pg_class"
+                                                 " where relkind = 'r' and relnamespace = 'public'::regnamespace"
+                                                 " order by 2 desc limit 6");
+        for (int k = 0; k < PQntuples(tb); k++)
+            fprintf(stderr, "W5:   %-18s %8.0f bytes per waiting instance\n", PQgetvalue(tb, k, 0),
+                    strtod(PQgetvalue(tb, k, 1), NULL) / (double)(bulk_count ? bulk_count : 1));
+        PQclear(tb);
+        /* one user's inbox, as `bpmnctl tasks --assignee U` lists it */
+        double lat[200];
+        for (int k = 0; k < 200; k++) {
+            char user[32];
+            snprintf(user, sizeof user, "user%d", (k * 37) % 1000);
+            const char *p[1] = {user};
+            double t0 = now_s();
+            PGresult *inbox = PQexecParams(bpm_pg_conn(e.pg),
+                                           "select id, name, element_id, assignee, instance_id, due_at, created_at"
+                                           " from user_task where assignee = $1 order by created_at, id",
+                                           1, NULL, p, NULL, NULL, 0);
+            lat[k] = (now_s() - t0) * 1000;
+            PQclear(inbox);
+        }
+        qsort(lat, 200, sizeof *lat, cmp_double);
+        double t0 = now_s();
+        for (int i = 0; i < par; i++) {
+            idx[i] = i;
+            pthread_create(&tids[i], NULL, w5_complete, &idx[i]);
+        }
+        struct timespec ts = {(time_t)seconds, 0};
+        nanosleep(&ts, NULL);
+        atomic_store(&stop_now, true);
+        for (int i = 0; i < par; i++)
+            pthread_join(tids[i], NULL);
+        double dt = now_s() - t0;
+        long n = atomic_load(&counter);
+        printf("W5 waiting      %-24s %ld waiting (parked in %.0f s): %.0f database bytes each;"
+               " inbox of one user (%ld tasks) median %.2f ms, p99 %.2f ms; conns %d complete %.0f tasks/s\n",
+               base, bulk_count, park, (double)(size1 - size0) / (double)(bulk_count ? bulk_count : 1), bulk_count / 1000,
+               lat[100], lat[198], par, n / dt);
+        env_close(&e);
+        return 0;
+    }
     if (strcmp(mode, "w6") == 0) {
         /* all due one hour from now; the executors run with the clock there */
         w6_due = wall_ms() + 3600000;
-        w6_late = calloc((size_t)w6_count, sizeof *w6_late);
+        w6_late = calloc((size_t)bulk_count, sizeof *w6_late);
         double p0 = now_s();
         for (int i = 0; i < 4; i++)
             pthread_create(&tids[i], NULL, w6_park, NULL);
         for (int i = 0; i < 4; i++)
             pthread_join(tids[i], NULL);
-        fprintf(stderr, "W6: %ld instances parked in %.1f s\n", w6_count, now_s() - p0);
+        fprintf(stderr, "W6: %ld instances parked in %.1f s\n", bulk_count, now_s() - p0);
 
         stats s0 = read_stats(e.pg);
         w6_t0 = now_s();
@@ -398,7 +514,7 @@ int main(int argc, char **argv)
         double dt = now_s() - w6_t0;
         stats s1 = read_stats(e.pg);
         long n = atomic_load(&counter);
-        size_t m = (size_t)(n < w6_count ? n : w6_count);
+        size_t m = (size_t)(n < bulk_count ? n : bulk_count);
         qsort(w6_late, m, sizeof *w6_late, cmp_double);
         printf("W6 timers due at once %-17s threads %2d  %8.0f fired/s  (%ld in %.1f s)  lateness median %.0f ms, p99 %.0f ms"
                "  per timer: %.1f commits, %.1f rows written\n",
