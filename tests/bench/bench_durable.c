@@ -124,37 +124,6 @@ static void *w2_thread(void *arg)
     return NULL;
 }
 
-static void *w3_thread(void *arg)
-{
-    int index = *(int *)arg;
-    env e;
-    if (env_open(&e))
-        return NULL;
-    char name[32];
-    snprintf(name, sizeof name, "bench-%d", index);
-    bpm_jobs_session(e.pg, NULL);
-    while (!atomic_load(&stop_now)) {
-        bpm_arena *a = bpm_arena_new();
-        bpm_job *jobs = NULL;
-        size_t n = 0;
-        bpm_err err = {0};
-        int64_t now = wall_ms();
-        if (bpm_jobs_acquire(e.pg, name, now, 60000, 8, &jobs, &n, a, &err) || n == 0) {
-            bpm_arena_free(a);
-            if (n == 0)
-                break; /* drained */
-            continue;
-        }
-        for (size_t i = 0; i < n; i++) {
-            bpm_cmd cmd = {.kind = BPM_CMD_COMPLETE, .wait = jobs[i].wait};
-            if (bpm_runtime_run(&e.rt, jobs[i].instance_id, &cmd, NULL, now, &err) == BPM_OK)
-                atomic_fetch_add(&counter, 1);
-        }
-        bpm_arena_free(a);
-    }
-    env_close(&e);
-    return NULL;
-}
 
 static long w7_parked;
 static int w7_threads;
@@ -208,6 +177,46 @@ static double w6_t0;
 static double *w6_late;
 static atomic_long bulk_next;
 
+/* An executor thread as `bpmnctl worker` runs one: acquire due jobs, run
+ * each (a timer fires, anything else completes) until none is left. The
+ * clock is the wall clock, or w6_due when W6 has set one; W6 also records
+ * how late each timer fired. */
+static void *exec_thread(void *arg)
+{
+    int index = *(int *)arg;
+    env e;
+    if (env_open(&e))
+        return NULL;
+    char name[32];
+    snprintf(name, sizeof name, "bench-%d", index);
+    bpm_jobs_session(e.pg, NULL);
+    while (!atomic_load(&stop_now)) {
+        bpm_arena *a = bpm_arena_new();
+        bpm_job *jobs = NULL;
+        size_t n = 0;
+        bpm_err err = {0};
+        int64_t now = w6_due ? w6_due : wall_ms();
+        if (bpm_jobs_acquire(e.pg, name, now, 60000, 16, &jobs, &n, a, &err) || n == 0) {
+            bpm_arena_free(a);
+            if (n == 0)
+                break; /* drained */
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            bool timer = strcmp(jobs[i].kind, "timer") == 0;
+            bpm_cmd cmd = {.kind = timer ? BPM_CMD_TRIGGER : BPM_CMD_COMPLETE, .wait = jobs[i].wait};
+            if (bpm_runtime_run(&e.rt, jobs[i].instance_id, &cmd, NULL, now, &err) != BPM_OK)
+                continue;
+            long k = atomic_fetch_add(&counter, 1);
+            if (w6_late && k < bulk_count)
+                w6_late[k] = (now_s() - w6_t0) * 1000;
+        }
+        bpm_arena_free(a);
+    }
+    env_close(&e);
+    return NULL;
+}
+
 static void *w6_park(void *arg)
 {
     (void)arg;
@@ -229,37 +238,6 @@ static void *w6_park(void *arg)
     return NULL;
 }
 
-static void *w6_fire(void *arg)
-{
-    int index = *(int *)arg;
-    env e;
-    if (env_open(&e))
-        return NULL;
-    char name[32];
-    snprintf(name, sizeof name, "bench-%d", index);
-    bpm_jobs_session(e.pg, NULL);
-    for (;;) {
-        bpm_arena *a = bpm_arena_new();
-        bpm_job *jobs = NULL;
-        size_t n = 0;
-        bpm_err err = {0};
-        if (bpm_jobs_acquire(e.pg, name, w6_due, 60000, 16, &jobs, &n, a, &err) || n == 0) {
-            bpm_arena_free(a);
-            break; /* drained */
-        }
-        for (size_t i = 0; i < n; i++) {
-            bpm_cmd cmd = {.kind = BPM_CMD_TRIGGER, .wait = jobs[i].wait};
-            if (bpm_runtime_run(&e.rt, jobs[i].instance_id, &cmd, NULL, w6_due, &err) == BPM_OK) {
-                long k = atomic_fetch_add(&counter, 1);
-                if (k < bulk_count)
-                    w6_late[k] = (now_s() - w6_t0) * 1000;
-            }
-        }
-        bpm_arena_free(a);
-    }
-    env_close(&e);
-    return NULL;
-}
 
 static void *w5_park(void *arg)
 {
@@ -507,7 +485,7 @@ int main(int argc, char **argv)
         w6_t0 = now_s();
         for (int i = 0; i < par; i++) {
             idx[i] = i;
-            pthread_create(&tids[i], NULL, w6_fire, &idx[i]);
+            pthread_create(&tids[i], NULL, exec_thread, &idx[i]);
         }
         for (int i = 0; i < par; i++)
             pthread_join(tids[i], NULL);
@@ -583,7 +561,7 @@ int main(int argc, char **argv)
         double t0 = now_s();
         for (int i = 0; i < par; i++) {
             idx[i] = i;
-            pthread_create(&tids[i], NULL, w3_thread, &idx[i]);
+            pthread_create(&tids[i], NULL, exec_thread, &idx[i]);
         }
         for (int i = 0; i < par; i++)
             pthread_join(tids[i], NULL);
