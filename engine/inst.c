@@ -126,6 +126,28 @@ static int index_of(const char *const *names, size_t n, const char *s)
 }
 #define INDEX_OF(arr, s) index_of(arr, sizeof arr / sizeof arr[0], s)
 
+/* Drops the named members that hold their default (null, false, 0, an empty
+ * array): bpm_inst_from_json reads a missing member as its default, and a
+ * waiting instance is stored once per instance, so every byte counts. */
+static json_t *prune(json_t *o, const char *const *keys)
+{
+    for (; *keys; keys++) {
+        json_t *v = json_object_get(o, *keys);
+        if (v && (json_is_null(v) || json_is_false(v) || (json_is_integer(v) && json_integer_value(v) == 0) ||
+                  (json_is_array(v) && json_array_size(v) == 0)))
+            json_object_del(o, *keys);
+    }
+    return o;
+}
+
+static const char *const ei_optional[] = {"via",           "vars",          "interrupted",         "phase",
+                                          "loopCounter",   "nrOfInstances", "nrOfActiveInstances", "nrOfCompletedInstances",
+                                          NULL};
+static const char *const wait_optional[] = {"asyncPoint", "interrupting", "name", "key", "due",
+                                            "fired",      "timer",        "data", NULL};
+static const char *const inst_optional[] = {"businessKey", "suspended",  "compSeq",       "parentInstance",
+                                            "parentWait",  "compensations", NULL};
+
 json_t *bpm_inst_to_json(const bpm_inst *inst)
 {
     json_t *eis = json_array();
@@ -138,7 +160,7 @@ json_t *bpm_inst_to_json(const bpm_inst *inst)
                               "via", e->via ? e->via->id : NULL, "vars", e->vars, "loopCounter", e->loop_counter,
                               "nrOfInstances", e->nr_instances, "nrOfActiveInstances", e->nr_active,
                               "nrOfCompletedInstances", e->nr_completed, "entered", (json_int_t)e->entered_ms);
-        json_array_append_new(eis, j);
+        json_array_append_new(eis, prune(j, ei_optional));
     }
     json_t *waits = json_array();
     for (size_t i = 0; i < inst->n_waits; i++) {
@@ -148,7 +170,7 @@ json_t *bpm_inst_to_json(const bpm_inst *inst)
                               wait_kinds[w->kind], "asyncPoint", w->async_point, "interrupting", w->interrupting, "name",
                               w->name, "key", w->key, "due", (json_int_t)w->due_ms, "start", (json_int_t)w->start_ms,
                               "fired", (json_int_t)w->fired, "timer", w->timer, "data", w->data);
-        json_array_append_new(waits, j);
+        json_array_append_new(waits, prune(j, wait_optional));
     }
     json_t *comps = json_array();
     for (size_t i = 0; i < inst->n_comps; i++) {
@@ -157,12 +179,13 @@ json_t *bpm_inst_to_json(const bpm_inst *inst)
                                                (json_int_t)c->scope, "node",
                                                c->node->id, "seq", (json_int_t)c->seq, "vars", c->vars));
     }
-    return json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:b, s:I, s:I, s:s?, s:I, s:o, s:o, s:o}", "id", inst->id,
+    json_t *j = json_pack("{s:s, s:s?, s:s?, s:s, s:s, s:b, s:I, s:I, s:s?, s:I, s:o, s:o, s:o}", "id", inst->id,
                      "businessKey", inst->business_key, "definitionId", inst->definition_id, "process",
                      inst->process->id, "state", inst_states[inst->state], "suspended", inst->suspended, "nextId",
                      (json_int_t)inst->next_id, "compSeq", (json_int_t)inst->comp_seq, "parentInstance",
                      inst->parent_instance, "parentWait", (json_int_t)inst->parent_wait, "elements", eis, "waits", waits,
                      "compensations", comps);
+    return prune(j, inst_optional);
 }
 
 static bool get_u32(const json_t *o, const char *k, uint32_t *out)
