@@ -5,18 +5,10 @@
 # carry on when PostgreSQL restarts under them; timers fire in due order under
 # a moved clock, across a restart.
 set -u
-build=$1 src=$2
-[ -n "${BPMND_TEST_DATABASE_URL:-}" ] || { echo "needs BPMND_TEST_DATABASE_URL: run under tools/with-postgres"; exit 77; }
-export BPMND_DATABASE_URL="$BPMND_TEST_DATABASE_URL"
-c="$build/adapters/cli/bpmnctl"
-data="$src/tests/e2e/data"
-pass=0 fail=0
-check() { if eval "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1"; fi; }
-sql() { psql -qAt "$BPMND_DATABASE_URL" -c "$1"; }
+. "$(dirname "$0")/lib.sh"
 as_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/sh -c "$*"; else sh -c "$*"; fi; }
 
-psql -q "$BPMND_DATABASE_URL" -c "drop schema public cascade; create schema public" >/dev/null 2>&1
-$c db migrate >/dev/null
+fresh_schema
 $c clock --offset PT0S >/dev/null
 $c deploy "$data/quick.bpmn" >/dev/null
 N=150

@@ -6,18 +6,10 @@
 # timers under a moved clock, incidents that leave the instance as it was,
 # cancel and suspend, and commands racing on one instance.
 set -u
-build=$1 src=$2
-[ -n "${BPMND_TEST_DATABASE_URL:-}" ] || { echo "needs BPMND_TEST_DATABASE_URL: run under tools/with-postgres"; exit 77; }
-export BPMND_DATABASE_URL="$BPMND_TEST_DATABASE_URL"
-c="$build/adapters/cli/bpmnctl"
-data="$src/tests/e2e/data"
-pass=0 fail=0
-check() { if eval "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1"; fi; }
-sql() { psql -qAt "$BPMND_DATABASE_URL" -c "$1"; }
+. "$(dirname "$0")/lib.sh"
 first_task() { $c tasks --json "$@" | python3 -c 'import json,sys; t=json.load(sys.stdin); print(t[0]["id"] if t else "")'; }
 
-psql -q "$BPMND_DATABASE_URL" -c "drop schema public cascade; create schema public" >/dev/null 2>&1
-$c db migrate >/dev/null
+fresh_schema
 
 # deployments
 out=$($c deploy "$data/broken.bpmn" 2>&1); rc=$?
