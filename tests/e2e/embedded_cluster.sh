@@ -10,7 +10,7 @@ pass=0 fail=0
 check() { if eval "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1"; fi; }
 dir=$(mktemp -d /tmp/bpmnd-embedded.XXXXXX)
 chmod 755 "$dir" # as root, the cluster runs as postgres, which must reach it
-trap 'BPMND_DATA_DIR="$dir" "$ctl" db stop >/dev/null 2>&1; rm -rf "$dir"' EXIT
+trap 'BPMND_DATA_DIR="$dir/data" "$ctl" db stop >/dev/null 2>&1; rm -rf "$dir"' EXIT
 unset BPMND_DATABASE_URL
 export BPMND_DATA_DIR="$dir/data"
 
