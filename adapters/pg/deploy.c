@@ -17,23 +17,6 @@ static bool is_bpmn(const char *name)
     return (n > 5 && strcmp(name + n - 5, ".bpmn") == 0) || (n > 11 && strcmp(name + n - 11, ".bpmn20.xml") == 0);
 }
 
-static bpm_rc exec_params(bpm_pg *pg, const char *sql, int n, const char *const *params, const int *lengths,
-                          const int *formats, PGresult **out, const char *doing, bpm_err *err)
-{
-    PGresult *res = PQexecParams(bpm_pg_conn(pg), sql, n, NULL, params, lengths, formats, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        bpm_rc rc = bpm_pg_error(pg, res, doing, err);
-        PQclear(res);
-        return rc;
-    }
-    if (out)
-        *out = res;
-    else
-        PQclear(res);
-    return BPM_OK;
-}
-
 /* sha256 of each resource, computed by the server (hex). */
 static bpm_rc checksums(bpm_pg *pg, const bpm_resource *res, size_t n, char (*out)[65], bpm_err *err)
 {
@@ -41,7 +24,7 @@ static bpm_rc checksums(bpm_pg *pg, const bpm_resource *res, size_t n, char (*ou
         const char *p[1] = {res[i].bytes};
         int len[1] = {(int)res[i].len}, fmt[1] = {1};
         PGresult *r = NULL;
-        bpm_rc rc = exec_params(pg, "select encode(sha256($1::bytea), 'hex')", 1, p, len, fmt, &r, "hash a resource", err);
+        bpm_rc rc = bpm_pg_query(pg, "select encode(sha256($1::bytea), 'hex')", 1, p, len, fmt, &r, "hash a resource", err);
         if (rc)
             return rc;
         snprintf(out[i], 65, "%s", PQgetvalue(r, 0, 0));
@@ -58,7 +41,7 @@ static bpm_rc find_duplicate(bpm_pg *pg, const char *name, const char *source, c
     out_id[0] = '\0';
     const char *p[2] = {name, source};
     PGresult *r = NULL;
-    bpm_rc rc = exec_params(pg,
+    bpm_rc rc = bpm_pg_query(pg,
                             "select d.id, string_agg(r.name || '=' || encode(r.checksum, 'hex'), ',' order by r.name)"
                             " from deployment d join resource r on r.deployment_id = d.id"
                             " where d.name = $1 and d.source is not distinct from $2 and d.tenant_id is null"
@@ -118,7 +101,7 @@ static const char *trigger_of(const bpm_node *n, const char **kind)
 static bpm_rc arm_start_timers(bpm_pg *pg, const char *def_id, const bpm_process *proc, int64_t now_ms, bpm_err *err)
 {
     const char *pk[2] = {proc->id, def_id};
-    bpm_rc rc = exec_params(pg,
+    bpm_rc rc = bpm_pg_query(pg,
                             "delete from start_timer where definition_id in (select id from process_definition"
                             " where key = $1 and id <> $2 and tenant_id is null)",
                             2, pk, NULL, NULL, NULL, "replace timer start events", err);
@@ -138,7 +121,7 @@ static bpm_rc arm_start_timers(bpm_pg *pg, const char *def_id, const bpm_process
         snprintf(start, sizeof start, "%lld", (long long)now_ms);
         bpm_timer_format_iso(due, at, sizeof at);
         const char *p[6] = {def_id, nd->id, ev->timer.text, kind, start, at};
-        rc = exec_params(pg,
+        rc = bpm_pg_query(pg,
                          "insert into start_timer (definition_id, element_id, value, timer_kind, start_ms, due_at)"
                          " values ($1, $2, $3, $4::int, $5::bigint, $6::timestamptz)",
                          6, p, NULL, NULL, NULL, "arm a timer start event", err);
@@ -180,7 +163,7 @@ bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, 
     /* one deployer of a name at a time, so versions and duplicates are exact */
     {
         const char *p[1] = {name};
-        if ((rc = exec_params(pg, "select pg_advisory_xact_lock(hashtext('bpmnd-deploy:' || $1))", 1, p, NULL, NULL,
+        if ((rc = bpm_pg_query(pg, "select pg_advisory_xact_lock(hashtext('bpmnd-deploy:' || $1))", 1, p, NULL, NULL,
                               NULL, "lock the deployment name", err)))
             goto rollback;
     }
@@ -200,7 +183,7 @@ bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, 
     port.ops->new_id(port.self, out->deployment_id);
     {
         const char *p[3] = {out->deployment_id, name, source};
-        if ((rc = exec_params(pg, "insert into deployment (id, name, source) values ($1, $2, $3)", 3, p, NULL, NULL,
+        if ((rc = bpm_pg_query(pg, "insert into deployment (id, name, source) values ($1, $2, $3)", 3, p, NULL, NULL,
                               NULL, "create the deployment", err)))
             goto rollback;
     }
@@ -208,7 +191,7 @@ bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, 
     for (size_t i = 0; i < n; i++) {
         const char *p[3] = {out->deployment_id, res[i].name, res[i].bytes};
         int len[3] = {0, 0, (int)res[i].len}, fmt[3] = {0, 0, 1};
-        if ((rc = exec_params(pg,
+        if ((rc = bpm_pg_query(pg,
                               "insert into resource (deployment_id, name, bytes, checksum) values ($1, $2, $3::bytea,"
                               " sha256($3::bytea))",
                               3, p, len, fmt, NULL, "store a resource", err)))
@@ -220,7 +203,7 @@ bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, 
                 continue;
             const char *pk[1] = {proc->id};
             PGresult *r = NULL;
-            if ((rc = exec_params(pg,
+            if ((rc = bpm_pg_query(pg,
                                   "select pg_advisory_xact_lock(hashtext('bpmnd-key:' || $1)),"
                                   " coalesce(max(version), 0) + 1 from process_definition where key = $1 and tenant_id is null",
                                   1, pk, NULL, NULL, &r, "choose a version", err)))
@@ -242,7 +225,7 @@ bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, 
                                   out->deployment_id,
                                   res[i].name,
                                   proc->startable_in_tasklist ? "true" : "false"};
-            if ((rc = exec_params(pg,
+            if ((rc = bpm_pg_query(pg,
                                   "insert into process_definition (id, key, version, name, category, version_tag,"
                                   " history_ttl, deployment_id, resource_name, startable)"
                                   " values ($1, $2, $3::int, $4, $5, $6, $7, $8, $9, $10::boolean)",
@@ -254,7 +237,7 @@ bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, 
                 if (!tname)
                     continue;
                 const char *pt[4] = {id, kind, tname, proc->top[t]->id};
-                if ((rc = exec_params(pg,
+                if ((rc = bpm_pg_query(pg,
                                       "insert into start_trigger (definition_id, kind, name, element_id)"
                                       " values ($1, $2, $3, $4)",
                                       4, pt, NULL, NULL, NULL, "record a start event", err)))

@@ -19,18 +19,7 @@ static void iso(int64_t ms, char *buf, size_t n)
 static bpm_rc run(bpm_pg *pg, const char *sql, int n, const char *const *p, PGresult **out, const char *doing,
                   bpm_err *err)
 {
-    PGresult *res = PQexecParams(bpm_pg_conn(pg), sql, n, NULL, p, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        bpm_rc rc = bpm_pg_error(pg, res, doing, err);
-        PQclear(res);
-        return rc;
-    }
-    if (out)
-        *out = res;
-    else
-        PQclear(res);
-    return BPM_OK;
+    return bpm_pg_query(pg, sql, n, p, NULL, NULL, out, doing, err);
 }
 
 bpm_rc bpm_jobs_acquire(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t lock_ms, size_t max, bpm_job **out,

@@ -100,6 +100,23 @@ bpm_rc bpm_pg_exec(bpm_pg *pg, const char *sql, bpm_err *err)
     return rc;
 }
 
+bpm_rc bpm_pg_query(bpm_pg *pg, const char *sql, int n, const char *const *params, const int *lengths,
+                    const int *formats, PGresult **out, const char *doing, bpm_err *err)
+{
+    PGresult *res = PQexecParams(pg->conn, sql, n, NULL, params, lengths, formats, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        bpm_rc rc = bpm_pg_error(pg, res, doing, err);
+        PQclear(res);
+        return rc;
+    }
+    if (out)
+        *out = res;
+    else
+        PQclear(res);
+    return BPM_OK;
+}
+
 static const char *create_migrations_table =
     "create table if not exists schema_migration ("
     " version integer primary key, name text not null, applied_at timestamptz not null default now())";

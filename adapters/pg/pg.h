@@ -27,6 +27,11 @@ unsigned bpm_pg_generation(const bpm_pg *pg);
 
 /* Runs sql (no parameters) and checks the result; for DDL and BEGIN/COMMIT. */
 bpm_rc bpm_pg_exec(bpm_pg *pg, const char *sql, bpm_err *err);
+/* Runs a parameterised statement (lengths and formats may be NULL: all text)
+ * and checks the result. On success *out (when not NULL) owns the result,
+ * for the caller to PQclear; on failure err says what was being done. */
+bpm_rc bpm_pg_query(bpm_pg *pg, const char *sql, int n, const char *const *params, const int *lengths,
+                    const int *formats, PGresult **out, const char *doing, bpm_err *err);
 /* Fills err from a failed result: message, SQLSTATE as detail, and the code
  * (40001/40P01 conflicts -> BPM_CONFLICT, 23505 -> BPM_CONFLICT, 08xxx and a
  * dead connection -> BPM_UNAVAILABLE, 22xxx/23xxx -> BPM_BAD_REQUEST, else

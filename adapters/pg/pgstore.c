@@ -47,18 +47,7 @@ static PGconn *conn(bpm_pgstore *s) { return bpm_pg_conn(s->pg); }
 static bpm_rc q(bpm_pgstore *s, const char *sql, int n, const char *const *params, PGresult **out, const char *doing,
                 bpm_err *err)
 {
-    PGresult *res = PQexecParams(conn(s), sql, n, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-        bpm_rc rc = bpm_pg_error(s->pg, res, doing, err);
-        PQclear(res);
-        return rc;
-    }
-    if (out)
-        *out = res;
-    else
-        PQclear(res);
-    return BPM_OK;
+    return bpm_pg_query(s->pg, sql, n, params, NULL, NULL, out, doing, err);
 }
 
 static void iso(int64_t ms, char *buf, size_t n)
