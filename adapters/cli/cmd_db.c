@@ -8,46 +8,18 @@
 #include "cli.h"
 #include "pg.h"
 #include "pgstore.h"
+#include "session.h"
 
 bpm_history_level bpm_cli_history_level(void)
 {
-    const char *h = getenv("BPMND_HISTORY");
-    if (h && strcmp(h, "none") == 0)
-        return BPM_HISTORY_NONE;
-    if (h && strcmp(h, "activity") == 0)
-        return BPM_HISTORY_ACTIVITY;
-    return BPM_HISTORY_FULL;
+    return bpm_session_history_level();
 }
 
 bpm_rc bpm_cli_connect(bpm_pg **out, bool quiet, bpm_err *err)
 {
-    const char *url = getenv("BPMND_DATABASE_URL");
     char conninfo[1024];
-    if (url && *url) {
-        snprintf(conninfo, sizeof conninfo, "%s", url);
-    } else {
-        char dir[512];
-        bpm_cluster_default_dir(dir, sizeof dir);
-        bpm_cluster c;
-        bpm_rc rc = bpm_cluster_ensure(dir, &c, err);
-        if (rc)
-            return rc;
-        if (!quiet && (c.created || c.started))
-            fprintf(stderr, "bpmnctl: %s the embedded PostgreSQL in %s (stop it with 'bpmnctl db stop')\n",
-                    c.created ? "created and started" : "started", dir);
-        snprintf(conninfo, sizeof conninfo, "%s", c.conninfo);
-    }
-    bpm_pg *pg = NULL;
-    bpm_rc rc = bpm_pg_open(conninfo, &pg, err);
-    if (rc)
-        return rc;
-    int applied = 0;
-    if ((rc = bpm_pg_migrate(pg, &applied, err))) {
-        bpm_pg_close(pg);
-        return rc;
-    }
-    *out = pg;
-    return BPM_OK;
+    bpm_rc rc = bpm_session_conninfo("bpmnctl", quiet, conninfo, sizeof conninfo, err);
+    return rc ? rc : bpm_pg_open(conninfo, out, err);
 }
 
 int bpm_cli_db(int argc, char **argv)

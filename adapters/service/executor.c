@@ -1,0 +1,239 @@
+/* Job executor threads. Each has its own session (connection, Lua state,
+ * model cache); threads and processes share the jobs through FOR UPDATE SKIP
+ * LOCKED and a lock expiry, so a killed process's jobs are taken over. */
+#define _DEFAULT_SOURCE /* gethostname */
+#include "executor.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jobs.h"
+#include "session.h"
+
+typedef struct thread {
+    bpm_executor *e;
+    int index;
+    char name[128];
+    pthread_t tid;
+    bool started;
+    int status;
+} thread;
+
+struct bpm_executor {
+    bpm_executor_config cfg;
+    char *conninfo;
+    atomic_bool stopping;
+    bpm_executor_stats stats;
+    thread *threads;
+};
+
+static void say(bpm_executor *e, const char *level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void say(bpm_executor *e, const char *level, const char *event, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (e->cfg.log)
+        e->cfg.log(e->cfg.log_ud, level, event, msg);
+    else
+        fprintf(stderr, "%s: %s\n", level, msg);
+}
+
+static bool stopping(bpm_executor *e)
+{
+    return atomic_load(&e->stopping);
+}
+
+/* Runs the jobs acquired in one round; returns false when the connection
+ * was lost (reconnect before the next acquisition). */
+static bool run_jobs(thread *t, bpm_session *s, const bpm_job *jobs, size_t n, int64_t now)
+{
+    bpm_executor *e = t->e;
+    for (size_t i = 0; i < n && !stopping(e); i++) {
+        const bpm_job *j = &jobs[i];
+        bool timer = strcmp(j->kind, "timer") == 0;
+        bpm_cmd cmd = {.kind = timer ? BPM_CMD_TRIGGER : BPM_CMD_COMPLETE, .wait = j->wait};
+        /* a timer fires at its due time, not when a worker notices it */
+        int64_t at = timer && j->due_ms < now ? j->due_ms : now;
+        bpm_err jerr = {0};
+        bpm_rc rc = bpm_runtime_run(&s->rt, j->instance_id, &cmd, NULL, at, &jerr);
+        if (rc == BPM_OK) {
+            atomic_fetch_add(&e->stats.jobs_done, 1);
+        } else if (rc == BPM_INVALID) {
+            bool incident = false;
+            bpm_jobs_fail(s->pg, j, jerr.msg, now, &incident, NULL);
+            atomic_fetch_add(&e->stats.jobs_failed, 1);
+            say(e, "warn", "job-failed", "job %s at %s failed%s: %s", j->id, j->element_id,
+                incident ? ", no retries left: incident" : ", will retry", jerr.msg);
+        } else if (rc == BPM_NOT_FOUND || rc == BPM_CONFLICT) {
+            /* the wait is gone (cancelled meanwhile) or the instance ended */
+            const char *p[1] = {j->id};
+            bpm_pg_query(s->pg, "delete from job where id = $1", 1, p, NULL, NULL, NULL, "drop a stale job", NULL);
+        } else {
+            say(e, "error", "job-error", "job %s: %s", j->id, jerr.msg);
+            if (rc == BPM_UNAVAILABLE)
+                return false;
+        }
+    }
+    return true;
+}
+
+static void run_starts(thread *t, bpm_session *s, bpm_arena *a, int64_t now, size_t *n)
+{
+    bpm_executor *e = t->e;
+    bpm_start_job *starts = NULL;
+    *n = 0;
+    if (bpm_jobs_acquire_starts(s->pg, t->name, now, e->cfg.lock_ms, 4, &starts, n, a, NULL) != BPM_OK)
+        return;
+    for (size_t i = 0; i < *n; i++) {
+        const bpm_start_job *sj = &starts[i];
+        bpm_err serr = {0};
+        char id[BPM_ID_SIZE];
+        int64_t at = sj->due_ms < now ? sj->due_ms : now;
+        bpm_runtime plain = s->rt;
+        plain.incidents_fail = false;
+        if (bpm_runtime_start(&plain, sj->definition_id, sj->element_id, NULL, NULL, NULL, at, id, &serr) != BPM_OK)
+            say(e, "warn", "timer-start-failed", "timer start of %s failed: %s", sj->definition_id, serr.msg);
+        else
+            atomic_fetch_add(&e->stats.jobs_done, 1);
+        bpm_jobs_start_done(s->pg, sj, now, NULL);
+    }
+}
+
+/* Idle: sleep until notified, until the next job falls due, or a slow
+ * heartbeat (which also covers a moved clock), in slices of a second so a
+ * stop request is seen promptly; the database is not asked anything in
+ * between. */
+static void idle(bpm_executor *e, bpm_session *s)
+{
+    int64_t due = bpm_jobs_next_due(s->pg);
+    int64_t wait = due == INT64_MAX ? 30000 : due - bpm_session_now(s);
+    if (wait > 30000)
+        wait = 30000;
+    int64_t until = bpm_session_wall_ms() + (wait < 0 ? 0 : wait);
+    while (!stopping(e)) {
+        int64_t left = until - bpm_session_wall_ms();
+        if (left <= 0 || bpm_jobs_wait(s->pg, left > 1000 ? 1000 : (int)left))
+            break;
+    }
+}
+
+static void *work(void *arg)
+{
+    thread *t = arg;
+    bpm_executor *e = t->e;
+    bpm_err err = {0};
+    bpm_session s;
+    if (bpm_session_open(&s, e->conninfo, &err)) {
+        say(e, "error", "executor-start", "executor thread %d: %s", t->index, err.msg);
+        t->status = 1;
+        return NULL;
+    }
+    s.rt.incidents_fail = true;
+    int64_t last_cleanup = 0;
+    bpm_jobs_session(s.pg, NULL);
+    while (!stopping(e)) {
+        int64_t now = bpm_session_now(&s);
+        bpm_arena *a = bpm_arena_new();
+        bpm_job *jobs = NULL;
+        size_t n = 0, ns = 0;
+        if (bpm_jobs_acquire(s.pg, t->name, now, e->cfg.lock_ms, 8, &jobs, &n, a, &err)) {
+            say(e, "error", "acquire-failed", "%s", err.msg);
+            bpm_arena_free(a);
+            if (bpm_pg_reset(s.pg, &err)) { /* the server went away: wait for it */
+                sleep(1);
+            } else {
+                bpm_jobs_session(s.pg, NULL); /* a new session has forgotten it */
+                /* what this thread had locked but not finished is free again
+                 * now, not only when its locks expire */
+                const char *p[1] = {t->name};
+                bpm_pg_query(s.pg, "update job set lock_owner = null, lock_expires_at = null where lock_owner = $1", 1,
+                             p, NULL, NULL, NULL, "release locks", NULL);
+            }
+            continue;
+        }
+        atomic_fetch_add(&e->stats.acquisitions, n);
+        for (size_t i = 0; i < n; i++)
+            if (jobs[i].due_ms < now)
+                atomic_fetch_add(&e->stats.delay_ms_total, (unsigned long long)(now - jobs[i].due_ms));
+        bool alive = run_jobs(t, &s, jobs, n, now);
+        if (alive && !stopping(e))
+            run_starts(t, &s, a, now, &ns);
+        bpm_arena_free(a);
+        /* retention: the first thread removes expired history every 10 minutes */
+        if (t->index == 0 && bpm_session_wall_ms() - last_cleanup > 10 * 60 * 1000) {
+            size_t removed = 0;
+            if (bpm_pgstore_cleanup(s.store, now, 1000, &removed, &err) == BPM_OK && removed)
+                say(e, "info", "history-cleanup", "history of %zu ended instance(s) removed", removed);
+            last_cleanup = bpm_session_wall_ms();
+        }
+        if (n || ns || !alive)
+            continue;
+        if (e->cfg.once)
+            break;
+        idle(e, &s);
+    }
+    bpm_session_close(&s);
+    return NULL;
+}
+
+bpm_rc bpm_executor_start(const bpm_executor_config *cfg, bpm_executor **out, bpm_err *err)
+{
+    if (cfg->threads < 1 || cfg->threads > 64)
+        return bpm_err_set(err, BPM_BAD_REQUEST, "executor threads must be between 1 and 64, not %d", cfg->threads);
+    bpm_executor *e = bpm_xcalloc(1, sizeof *e);
+    e->cfg = *cfg;
+    e->conninfo = bpm_xstrdup(cfg->conninfo);
+    if (!e->cfg.lock_ms)
+        e->cfg.lock_ms = 5 * 60 * 1000;
+    e->threads = bpm_xcalloc((size_t)cfg->threads, sizeof *e->threads);
+    char host[64] = "host";
+    gethostname(host, sizeof host - 1);
+    for (int i = 0; i < cfg->threads; i++) {
+        thread *t = &e->threads[i];
+        t->e = e;
+        t->index = i;
+        snprintf(t->name, sizeof t->name, "%s:%ld:%d", host, (long)getpid(), i);
+        t->started = pthread_create(&t->tid, NULL, work, t) == 0;
+    }
+    *out = e;
+    return BPM_OK;
+}
+
+void bpm_executor_stop(bpm_executor *e)
+{
+    atomic_store(&e->stopping, true);
+}
+
+int bpm_executor_join(bpm_executor *e, unsigned long long *done, unsigned long long *failed)
+{
+    int status = 0;
+    for (int i = 0; i < e->cfg.threads; i++) {
+        if (e->threads[i].started)
+            pthread_join(e->threads[i].tid, NULL);
+        else
+            status = 1;
+        status |= e->threads[i].status;
+    }
+    if (done)
+        *done = atomic_load(&e->stats.jobs_done);
+    if (failed)
+        *failed = atomic_load(&e->stats.jobs_failed);
+    free(e->threads);
+    free(e->conninfo);
+    free(e);
+    return status;
+}
+
+const bpm_executor_stats *bpm_executor_stats_of(const bpm_executor *e)
+{
+    return &e->stats;
+}
