@@ -1,0 +1,77 @@
+/* Shared inside adapters/api: the handlers the route table names, the DTO
+ * expressions several resources use, and small helpers. */
+#ifndef BPM_API_INT_H
+#define BPM_API_INT_H
+
+#include "api.h"
+#include "api_list.h"
+
+/* The ProcessInstanceDto of process_instance i. */
+#define BPM_API_INSTANCE_DTO \
+    "json_build_object('links', '[]'::json, 'id', i.id, 'definitionId', i.definition_id, " \
+    "'definitionKey', i.definition_key, 'businessKey', i.business_key, 'caseInstanceId', null, " \
+    "'ended', i.state <> 'active', 'suspended', i.suspended, 'tenantId', i.tenant_id)"
+
+/* The ProcessDefinitionDto of process_definition p. */
+#define BPM_API_DEFINITION_DTO \
+    "json_build_object('id', p.id, 'key', p.key, 'category', p.category, 'description', null, " \
+    "'name', p.name, 'version', p.version, 'resource', p.resource_name, 'deploymentId', " \
+    "p.deployment_id, 'diagram', null, 'suspended', p.suspended, 'tenantId', p.tenant_id, " \
+    "'versionTag', p.version_tag, 'historyTimeToLive', case when p.history_ttl ~ '^[0-9]+$' then " \
+    "p.history_ttl::int end, 'startableInTasklist', p.startable)"
+
+/* Decodes the typed variables under key in body into *vars (a new object,
+ * {} when absent); false after writing a 400 into r. */
+bool bpm_api_vars(const json_t *body, const char *key, json_t **vars, bpm_api_resp *r);
+
+/* The typed variables an instance's wait sees (wait < 0: the process scope),
+ * or only those a JSON array names, as Camunda returns them:
+ * {name: {type, value, valueInfo}}. New reference, or NULL after writing an
+ * error into r. */
+json_t *bpm_api_instance_vars(const bpm_api_req *req, const char *instance_id, long wait, const json_t *only,
+                              bpm_api_resp *r);
+
+/* Runs one command on the open user task or external task wait of an
+ * instance: complete (with vars), or a BPMN error. */
+
+#define BPM_API_HANDLER(name) void name(const bpm_api_req *req, bpm_api_resp *r)
+
+/* repository: api_repo.c */
+BPM_API_HANDLER(bpm_api_repo_engine);
+BPM_API_HANDLER(bpm_api_repo_version);
+BPM_API_HANDLER(bpm_api_repo_deployments);
+BPM_API_HANDLER(bpm_api_repo_deployments_count);
+BPM_API_HANDLER(bpm_api_repo_deployment);
+BPM_API_HANDLER(bpm_api_repo_deployment_delete);
+BPM_API_HANDLER(bpm_api_repo_deployment_resources);
+BPM_API_HANDLER(bpm_api_repo_deployment_resource_data);
+BPM_API_HANDLER(bpm_api_repo_deploy);
+BPM_API_HANDLER(bpm_api_repo_definitions);
+BPM_API_HANDLER(bpm_api_repo_definitions_count);
+BPM_API_HANDLER(bpm_api_repo_definition);
+BPM_API_HANDLER(bpm_api_repo_definition_by_key);
+BPM_API_HANDLER(bpm_api_repo_definition_xml);
+BPM_API_HANDLER(bpm_api_repo_definition_xml_by_key);
+BPM_API_HANDLER(bpm_api_repo_start);
+BPM_API_HANDLER(bpm_api_repo_start_by_key);
+BPM_API_HANDLER(bpm_api_repo_definition_suspended);
+BPM_API_HANDLER(bpm_api_repo_definition_delete);
+
+/* external tasks: api_ext.c */
+BPM_API_HANDLER(bpm_api_ext_fetch_and_lock);
+BPM_API_HANDLER(bpm_api_ext_complete);
+BPM_API_HANDLER(bpm_api_ext_failure);
+BPM_API_HANDLER(bpm_api_ext_bpmn_error);
+BPM_API_HANDLER(bpm_api_ext_lock);
+BPM_API_HANDLER(bpm_api_ext_extend_lock);
+BPM_API_HANDLER(bpm_api_ext_unlock);
+BPM_API_HANDLER(bpm_api_ext_list);
+BPM_API_HANDLER(bpm_api_ext_count);
+BPM_API_HANDLER(bpm_api_ext_get);
+BPM_API_HANDLER(bpm_api_ext_error_details);
+BPM_API_HANDLER(bpm_api_ext_retries);
+BPM_API_HANDLER(bpm_api_ext_priority);
+BPM_API_HANDLER(bpm_api_ext_topic_names);
+BPM_API_HANDLER(bpm_api_ext_file_data);
+
+#endif

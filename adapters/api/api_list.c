@@ -1,0 +1,330 @@
+/* Generic list and count queries: every value travels as a parameter, the
+ * SQL text comes only from the declarations (never from the request). */
+#include "api_list.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "restdate.h"
+
+#define MAX_ARGS 48
+
+typedef struct sql {
+    char *p;
+    size_t n, cap;
+} sql;
+
+static void add(sql *s, const char *t)
+{
+    size_t k = strlen(t);
+    if (s->n + k + 1 > s->cap) {
+        s->cap = (s->n + k + 1) * 2;
+        s->p = bpm_xrealloc(s->p, s->cap);
+    }
+    memcpy(s->p + s->n, t, k + 1);
+    s->n += k;
+}
+
+/* Appends tmpl with every '$' replaced by "$<argno>" and cast. */
+static void add_tmpl(sql *s, const char *tmpl, int argno)
+{
+    char num[16];
+    snprintf(num, sizeof num, "$%d", argno);
+    for (const char *p = tmpl; *p; p++) {
+        if (*p == '$') {
+            add(s, num);
+        } else {
+            char c[2] = {*p, 0};
+            add(s, c);
+        }
+    }
+}
+
+static int hexv(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+const char *bpm_api_list_param(const char *query, const char *name, char *buf, size_t cap)
+{
+    size_t nl = strlen(name);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len >= nl && strncmp(p, name, nl) == 0 && (len == nl || p[nl] == '=')) {
+            const char *v = len == nl ? p + len : p + nl + 1;
+            size_t o = 0;
+            for (const char *q = v; q < p + len && o + 1 < cap; q++) {
+                if (*q == '+')
+                    buf[o++] = ' ';
+                else if (*q == '%' && q + 2 < p + len + 1 && hexv(q[1]) >= 0 && hexv(q[2]) >= 0) {
+                    buf[o++] = (char)(hexv(q[1]) * 16 + hexv(q[2]));
+                    q += 2;
+                } else
+                    buf[o++] = *q;
+            }
+            buf[o] = '\0';
+            return buf;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+/* A filter's value from the query or the body, as text in a (arrays joined
+ * by commas, booleans as true/false); NULL when absent. */
+static const char *value_of(const bpm_api_req *req, const json_t *body, const char *name, bpm_arena *a)
+{
+    if (!body) {
+        char buf[4096];
+        const char *v = bpm_api_list_param(req->query, name, buf, sizeof buf);
+        return v ? bpm_arena_strdup(a, v) : NULL;
+    }
+    json_t *v = json_object_get(body, name);
+    if (!v || json_is_null(v))
+        return NULL;
+    if (json_is_string(v))
+        return bpm_arena_strdup(a, json_string_value(v));
+    if (json_is_true(v))
+        return "true";
+    if (json_is_false(v))
+        return "false";
+    if (json_is_integer(v)) {
+        char b[32];
+        snprintf(b, sizeof b, "%lld", (long long)json_integer_value(v));
+        return bpm_arena_strdup(a, b);
+    }
+    if (json_is_array(v)) {
+        sql s = {0};
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+        {
+            if (i)
+                add(&s, ",");
+            if (json_is_string(e))
+                add(&s, json_string_value(e));
+        }
+        const char *out = bpm_arena_strdup(a, s.p ? s.p : "");
+        free(s.p);
+        return out;
+    }
+    return NULL;
+}
+
+static const char *ops[][2] = {{"eq", "="},     {"neq", "<>"}, {"gt", ">"},         {"gteq", ">="},
+                               {"lt", "<"},     {"lteq", "<="}, {"like", "like"},   {"notLike", "not like"}};
+
+/* name_op_value[,...] conditions on the instance's variables. */
+static bool add_vars(sql *w, const char *col, const char *spec, const char **args, int *nargs, bpm_arena *a,
+                     bpm_api_resp *r, const char *param)
+{
+    char *copy = bpm_arena_strdup(a, spec);
+    for (char *item = copy, *next; item && *item; item = next) {
+        next = strchr(item, ',');
+        if (next)
+            *next++ = '\0';
+        char *u1 = strchr(item, '_');
+        char *u2 = u1 ? strchr(u1 + 1, '_') : NULL;
+        if (!u1 || !u2) {
+            bpm_api_error(r, 400, "InvalidRequestException", -1,
+                          "Invalid %s comparator specified: '%s' is not name_operator_value", param, item);
+            return false;
+        }
+        *u1 = *u2 = '\0';
+        const char *op = NULL;
+        for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+            if (strcmp(ops[i][0], u1 + 1) == 0)
+                op = ops[i][1];
+        if (!op) {
+            bpm_api_error(r, 400, "InvalidRequestException", -1, "Invalid %s comparator specified: %s", param, u1 + 1);
+            return false;
+        }
+        if (*nargs + 2 > MAX_ARGS)
+            break;
+        args[(*nargs)++] = item;
+        args[(*nargs)++] = u2 + 1;
+        char cond[512];
+        /* numbers compare as numbers when both sides are numeric, else as text */
+        snprintf(cond, sizeof cond,
+                 " and exists (select 1 from variable v where v.instance_id = %s and v.name = $%d and"
+                 " (v.value #>> '{}') %s $%d)",
+                 col, *nargs - 1, op, *nargs);
+        add(w, cond);
+    }
+    return true;
+}
+
+static const char *sort_sql(const bpm_api_list *l, const char *by)
+{
+    for (const bpm_api_sort *s = l->sorts; s && s->name; s++)
+        if (strcmp(s->name, by) == 0)
+            return s->sql;
+    return NULL;
+}
+
+void bpm_api_list_run(const bpm_api_req *req, bpm_api_resp *r, const bpm_api_list *l, bool count)
+{
+    json_t *body = NULL;
+    if (strcmp(req->method, "POST") == 0 && !(body = bpm_api_body(req, r)))
+        return;
+    bpm_arena *a = bpm_arena_new();
+    const char *args[MAX_ARGS];
+    int nargs = 0;
+    sql w = {0};
+    add(&w, " where true");
+    if (l->where) {
+        add(&w, " and ");
+        add(&w, l->where);
+    }
+    bool ok = true;
+    for (const bpm_api_filter *f = l->filters; ok && f && f->name; f++) {
+        const char *v = value_of(req, body, f->name, a);
+        if (!v || nargs >= MAX_ARGS)
+            continue;
+        switch (f->kind) {
+        case BPM_F_BOOL:
+            if (strcmp(v, "true") == 0) {
+                add(&w, " and ");
+                add(&w, f->sql);
+            } else if (strcmp(v, "false") == 0) {
+                if (f->sql_false) {
+                    add(&w, " and ");
+                    add(&w, f->sql_false);
+                }
+            } else {
+                bpm_api_error(r, 400, "InvalidRequestException", -1,
+                              "Cannot set query parameter '%s' to value '%s': it must be true or false", f->name, v);
+                ok = false;
+            }
+            continue;
+        case BPM_F_VARS:
+            ok = add_vars(&w, f->sql, v, args, &nargs, a, r, f->name);
+            continue;
+        case BPM_F_DATE: {
+            int64_t ms;
+            bpm_err err = {0};
+            if (bpm_restdate_parse(v, &ms, &err)) {
+                bpm_api_error(r, 400, "InvalidRequestException", -1, "Cannot set query parameter '%s' to value '%s': %s",
+                              f->name, v, err.msg);
+                ok = false;
+                continue;
+            }
+            char iso[BPM_RESTDATE_SIZE];
+            bpm_restdate_format(ms, iso);
+            v = bpm_arena_strdup(a, iso);
+            break;
+        }
+        case BPM_F_INT: {
+            char *end = NULL;
+            strtoll(v, &end, 10);
+            if (!*v || *end) {
+                bpm_api_error(r, 400, "InvalidRequestException", -1,
+                              "Cannot set query parameter '%s' to value '%s': it must be an integer", f->name, v);
+                ok = false;
+                continue;
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        args[nargs++] = v;
+        add(&w, " and ");
+        add_tmpl(&w, f->sql, nargs);
+    }
+    /* sorting: sortBy and sortOrder together (GET), or a "sorting" array (POST) */
+    sql order = {0};
+    const char *by = value_of(req, body, "sortBy", a), *dir = value_of(req, body, "sortOrder", a);
+    json_t *sorting = body ? json_object_get(body, "sorting") : NULL;
+    if (ok && (by || dir) && !(by && dir)) {
+        bpm_api_error(r, 400, "InvalidRequestException", -1,
+                      "Only a single sorting parameter specified. sortBy and sortOrder required");
+        ok = false;
+    }
+    json_t *one = NULL;
+    if (ok && by) {
+        one = json_pack("[{s:s, s:s}]", "sortBy", by, "sortOrder", dir);
+        sorting = one;
+    }
+    size_t i;
+    json_t *s;
+    json_array_foreach(ok ? sorting : NULL, i, s)
+    {
+        const char *sb = json_string_value(json_object_get(s, "sortBy"));
+        const char *so = json_string_value(json_object_get(s, "sortOrder"));
+        const char *col = sb ? sort_sql(l, sb) : NULL;
+        if (!col) {
+            bpm_api_error(r, 400, "InvalidRequestException", -1, "Cannot set query parameter 'sortBy' to value '%s'",
+                          sb ? sb : "");
+            ok = false;
+            break;
+        }
+        if (!so || (strcmp(so, "asc") && strcmp(so, "desc"))) {
+            bpm_api_error(r, 400, "InvalidRequestException", -1,
+                          "Cannot set query parameter 'sortOrder' to value '%s'", so ? so : "");
+            ok = false;
+            break;
+        }
+        add(&order, order.n ? ", " : " order by ");
+        add(&order, col);
+        add(&order, strcmp(so, "desc") == 0 ? " desc" : " asc");
+    }
+    json_decref(one);
+    if (ok && l->order) {
+        add(&order, order.n ? ", " : " order by ");
+        add(&order, l->order);
+    }
+    /* paging */
+    long long first = 0, max = -1;
+    for (int k = 0; ok && k < 2; k++) {
+        const char *name = k ? "maxResults" : "firstResult";
+        const char *v = value_of(req, body, name, a);
+        if (!v)
+            continue;
+        char *end = NULL;
+        long long n = strtoll(v, &end, 10);
+        if (!*v || *end || n < 0) {
+            bpm_api_error(r, 400, "InvalidRequestException", -1,
+                          "Cannot set query parameter '%s' to value '%s': it must be a non-negative integer", name, v);
+            ok = false;
+        } else if (k)
+            max = n;
+        else
+            first = n;
+    }
+    if (ok) {
+        sql q = {0};
+        if (count) {
+            add(&q, "select json_build_object('count', count(*)) from ");
+            add(&q, l->from);
+            add(&q, w.p);
+        } else {
+            add(&q, "select coalesce(json_agg(x.dto), '[]') from (select ");
+            add(&q, l->dto);
+            add(&q, " as dto from ");
+            add(&q, l->from);
+            add(&q, w.p);
+            if (order.p)
+                add(&q, order.p);
+            char page[64];
+            if (max >= 0) {
+                snprintf(page, sizeof page, " limit %lld", max);
+                add(&q, page);
+            }
+            if (first) {
+                snprintf(page, sizeof page, " offset %lld", first);
+                add(&q, page);
+            }
+            add(&q, ") x");
+        }
+        bpm_api_sql_json(req, r, q.p, nargs, args, NULL);
+        free(q.p);
+    }
+    free(w.p);
+    free(order.p);
+    json_decref(body);
+    bpm_arena_free(a);
+}

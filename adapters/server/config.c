@@ -1,0 +1,186 @@
+/* Configuration from defaults, a file, the environment and flags, in that
+ * order of precedence (the last wins). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: bpmnd [--listen HOST:PORT] [--database-url URL] [--data-dir DIR] [--http-threads N]\n"
+    "             [--worker-threads N] [--auth on|off|auto] [--max-body BYTES] [--history full|activity|none]\n"
+    "             [--config FILE]\n"
+    "Serves the Camunda 7 REST API under /engine-rest (default http://localhost:8080/engine-rest) and runs\n"
+    "the job executor. Environment: BPMND_LISTEN, BPMND_DATABASE_URL, BPMND_DATA_DIR, BPMND_HTTP_THREADS,\n"
+    "BPMND_WORKER_THREADS, BPMND_AUTH, BPMND_MAX_BODY, BPMND_HISTORY, BPMND_CONFIG.\n";
+
+/* Applies one setting; where names the source for the error message. */
+static int set(bpm_config *c, const char *key, const char *val, const char *where)
+{
+    char *end = NULL;
+    if (strcmp(key, "listen") == 0) {
+        const char *colon = strrchr(val, ':');
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || colon == val || !end || *end || port < 0 || port > 65535) {
+            fprintf(stderr, "bpmnd: %s: listen must be HOST:PORT, not \"%s\"\n", where, val);
+            return 2;
+        }
+        snprintf(c->listen_host, sizeof c->listen_host, "%.*s", (int)(colon - val), val);
+        c->listen_port = (int)port;
+    } else if (strcmp(key, "database_url") == 0) {
+        snprintf(c->database_url, sizeof c->database_url, "%s", val);
+    } else if (strcmp(key, "data_dir") == 0) {
+        snprintf(c->data_dir, sizeof c->data_dir, "%s", val);
+    } else if (strcmp(key, "http_threads") == 0 || strcmp(key, "worker_threads") == 0) {
+        long n = strtol(val, &end, 10);
+        int lo = strcmp(key, "worker_threads") == 0 ? 0 : 1;
+        if (!*val || *end || n < lo || n > 64) {
+            fprintf(stderr, "bpmnd: %s: %s must be a number from %d to 64, not \"%s\"\n", where, key, lo, val);
+            return 2;
+        }
+        if (key[0] == 'h')
+            c->http_threads = (int)n;
+        else
+            c->worker_threads = (int)n;
+    } else if (strcmp(key, "auth") == 0) {
+        if (strcmp(val, "on") == 0)
+            c->auth = BPM_AUTH_ON;
+        else if (strcmp(val, "off") == 0)
+            c->auth = BPM_AUTH_OFF;
+        else if (strcmp(val, "auto") == 0)
+            c->auth = BPM_AUTH_AUTO;
+        else {
+            fprintf(stderr, "bpmnd: %s: auth must be on, off or auto, not \"%s\"\n", where, val);
+            return 2;
+        }
+    } else if (strcmp(key, "max_body") == 0) {
+        long long n = strtoll(val, &end, 10);
+        if (!*val || *end || n < 1024) {
+            fprintf(stderr, "bpmnd: %s: max_body must be a number of bytes of at least 1024, not \"%s\"\n", where, val);
+            return 2;
+        }
+        c->max_body = (size_t)n;
+    } else if (strcmp(key, "history") == 0) {
+        if (strcmp(val, "full") && strcmp(val, "activity") && strcmp(val, "none")) {
+            fprintf(stderr, "bpmnd: %s: history must be full, activity or none, not \"%s\"\n", where, val);
+            return 2;
+        }
+        snprintf(c->history, sizeof c->history, "%s", val);
+    } else {
+        fprintf(stderr, "bpmnd: %s: unknown setting \"%s\"\n", where, key);
+        return 2;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int load_file(bpm_config *c, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "bpmnd: cannot read the configuration file %s\n", path);
+        return 2;
+    }
+    char line[2048];
+    int no = 0, st = 0;
+    while (!st && fgets(line, sizeof line, f)) {
+        no++;
+        char *l = trim(line);
+        if (!*l || *l == '#')
+            continue;
+        char *eq = strchr(l, '=');
+        char where[600];
+        snprintf(where, sizeof where, "%s:%d", path, no);
+        if (!eq) {
+            fprintf(stderr, "bpmnd: %s: expected \"key = value\"\n", where);
+            st = 2;
+            break;
+        }
+        *eq = '\0';
+        char *v = trim(eq + 1);
+        size_t vn = strlen(v);
+        if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+            v[vn - 1] = '\0';
+            v++;
+        }
+        st = set(c, trim(l), v, where);
+    }
+    fclose(f);
+    return st;
+}
+
+static const struct {
+    const char *env, *key;
+} envs[] = {
+    {"BPMND_LISTEN", "listen"},
+    {"BPMND_DATABASE_URL", "database_url"},
+    {"BPMND_DATA_DIR", "data_dir"},
+    {"BPMND_HTTP_THREADS", "http_threads"},
+    {"BPMND_WORKER_THREADS", "worker_threads"},
+    {"BPMND_AUTH", "auth"},
+    {"BPMND_MAX_BODY", "max_body"},
+    {"BPMND_HISTORY", "history"},
+};
+
+int bpm_config_load(bpm_config *c, int argc, char **argv)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->listen_host, sizeof c->listen_host, "localhost");
+    c->listen_port = 8080;
+    c->http_threads = 4;
+    c->worker_threads = 2;
+    c->max_body = 16u << 20;
+    snprintf(c->history, sizeof c->history, "full");
+    const char *file = getenv("BPMND_CONFIG");
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--config") == 0)
+            file = argv[i + 1];
+    int st;
+    if (file && *file && (st = load_file(c, file)))
+        return st;
+    for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
+        const char *v = getenv(envs[i].env);
+        if (v && *v && (st = set(c, envs[i].key, v, envs[i].env)))
+            return st;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage, stdout);
+            return 1;
+        }
+        if (strncmp(a, "--", 2) != 0 || i + 1 >= argc) {
+            fprintf(stderr, "bpmnd: %s: unknown argument or missing value\n%s", a, usage);
+            return 2;
+        }
+        char key[64];
+        snprintf(key, sizeof key, "%s", a + 2);
+        for (char *k = key; *k; k++)
+            if (*k == '-')
+                *k = '_';
+        i++;
+        if (strcmp(key, "config") == 0)
+            continue;
+        char where[80];
+        snprintf(where, sizeof where, "flag %s", a);
+        if ((st = set(c, key, argv[i], where)))
+            return st;
+    }
+    return 0;
+}
+
+bool bpm_config_loopback(const bpm_config *c)
+{
+    const char *h = c->listen_host;
+    return strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0 ||
+           strcmp(h, "[::1]") == 0;
+}

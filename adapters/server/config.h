@@ -1,0 +1,35 @@
+/* bpmnd's configuration: defaults, then a file (--config FILE or
+ * BPMND_CONFIG, "key = value" lines), then the environment, then flags.
+ * Read-only once the server runs. */
+#ifndef BPM_CONFIG_H
+#define BPM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum bpm_auth_mode {
+    BPM_AUTH_AUTO = 0, /* on unless listening on loopback only */
+    BPM_AUTH_ON,
+    BPM_AUTH_OFF,
+} bpm_auth_mode;
+
+typedef struct bpm_config {
+    char listen_host[128];   /* listen = HOST:PORT; default localhost:8080 */
+    int listen_port;
+    char database_url[1024]; /* database_url; empty = the embedded cluster */
+    char data_dir[512];      /* data_dir: the embedded cluster's home */
+    int http_threads;        /* http_threads, default 4 */
+    int worker_threads;      /* worker_threads: job executor threads, default 2 (0 = none) */
+    bpm_auth_mode auth;      /* auth = on|off|auto */
+    size_t max_body;         /* max_body bytes, default 16 MiB */
+    char history[16];        /* history = full|activity|none */
+} bpm_config;
+
+/* Fills cfg from everything above; on a bad value prints what is wrong
+ * (naming the file and line, variable or flag) and returns 2; 1 when --help
+ * was asked for (usage printed); 0 otherwise. */
+int bpm_config_load(bpm_config *cfg, int argc, char **argv);
+/* True when the listen host is loopback only. */
+bool bpm_config_loopback(const bpm_config *cfg);
+
+#endif

@@ -1,0 +1,481 @@
+/* The HTTP server: libmicrohttpd with a pool of polling threads. Each
+ * thread keeps one engine session (opened on first use, reset when the
+ * database connection broke). A handler that asks to park its request (long
+ * polling) has the connection suspended; the parker thread resumes it when a
+ * job notification arrives or its time is up, and the handler runs again. */
+#define _DEFAULT_SOURCE
+#include "http.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "auth.h"
+#include "log.h"
+#include "metrics.h"
+#include "session.h"
+
+typedef struct request {
+    char *uri;           /* as sent, with the query */
+    char *body;
+    size_t len, cap;
+    bool too_big;
+    bool headers_seen; /* the first call comes before any body */
+    bool parked, resumed;
+    int64_t wake_wall_ms;
+    int64_t started_ns;
+    struct MHD_Connection *conn;
+    struct request *next; /* in the parked list */
+} request;
+
+struct bpm_http {
+    bpm_config cfg;
+    char *conninfo;
+    const bpm_executor *ex;
+    struct MHD_Daemon *d;
+    bool auth;
+    pthread_key_t session_key;
+    atomic_bool stopping;
+    /* parked long polls */
+    pthread_mutex_t mu;
+    request *parked;
+    size_t n_parked;
+    pthread_t parker;
+    bool parker_running;
+    bpm_metrics metrics;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void free_session(void *p)
+{
+    bpm_session *s = p;
+    bpm_session_close(s);
+    free(s);
+}
+
+/* The calling thread's session, opened on first use and repaired when its
+ * connection broke (the server restarted). NULL when the database cannot be
+ * reached. */
+static bpm_session *session(bpm_http *h, bpm_err *err)
+{
+    bpm_session *s = pthread_getspecific(h->session_key);
+    if (s) {
+        if (PQstatus(bpm_pg_conn(s->pg)) == CONNECTION_OK)
+            return s;
+        if (bpm_pg_reset(s->pg, err) == BPM_OK)
+            return s;
+        return NULL;
+    }
+    s = bpm_xcalloc(1, sizeof *s);
+    if (bpm_session_open(s, h->conninfo, err)) {
+        free(s);
+        return NULL;
+    }
+    pthread_setspecific(h->session_key, s);
+    return s;
+}
+
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    request *r = bpm_xcalloc(1, sizeof *r);
+    r->uri = bpm_xstrdup(uri);
+    r->conn = c;
+    r->started_ns = mono_ns();
+    return r;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    request *r = *con_cls;
+    if (!r)
+        return;
+    free(r->uri);
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *c, int status, const char *body, size_t len,
+                                 const char *ctype, const char *disposition, bool cache, const char *method)
+{
+    struct MHD_Response *resp;
+    if (body && len) {
+        char *copy = bpm_xmalloc(len);
+        memcpy(copy, body, len);
+        resp = MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
+    } else {
+        resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (status != 204 && !(status == 401 && !len))
+        MHD_add_response_header(resp, "Content-Type", ctype ? ctype : "application/json");
+    if (disposition && *disposition)
+        MHD_add_response_header(resp, "Content-Disposition", disposition);
+    if (!cache && strcmp(method, "GET") == 0)
+        MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    if (status == 401)
+        MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"default\"");
+    const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+    if (origin) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+        MHD_add_response_header(resp, "Vary", "Origin");
+    }
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---- long polling ------------------------------------------------------------------ */
+
+static void park(bpm_http *h, request *r, int64_t wake_wall_ms)
+{
+    pthread_mutex_lock(&h->mu);
+    MHD_suspend_connection(r->conn);
+    r->parked = true;
+    r->wake_wall_ms = wake_wall_ms;
+    r->next = h->parked;
+    h->parked = r;
+    h->n_parked++;
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* Resumes every parked request (all) or those whose time is up. */
+static void resume(bpm_http *h, bool all)
+{
+    int64_t now = bpm_session_wall_ms();
+    pthread_mutex_lock(&h->mu);
+    request **pp = &h->parked;
+    while (*pp) {
+        request *r = *pp;
+        if (all || r->wake_wall_ms <= now) {
+            *pp = r->next;
+            h->n_parked--;
+            r->parked = false;
+            r->resumed = true;
+            MHD_resume_connection(r->conn);
+        } else {
+            pp = &r->next;
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+static int64_t next_wake(bpm_http *h)
+{
+    int64_t w = INT64_MAX;
+    pthread_mutex_lock(&h->mu);
+    for (request *r = h->parked; r; r = r->next)
+        if (r->wake_wall_ms < w)
+            w = r->wake_wall_ms;
+    pthread_mutex_unlock(&h->mu);
+    return w;
+}
+
+/* Listens for job notifications on its own connection. New external tasks
+ * wake every parked fetchAndLock at once; a periodic round every 2 s covers
+ * expired locks and retry timeouts, which nothing announces. */
+static void *parker(void *arg)
+{
+    bpm_http *h = arg;
+    bpm_pg *pg = NULL;
+    int64_t last_round = bpm_session_wall_ms();
+    while (!atomic_load(&h->stopping)) {
+        if (!pg || PQstatus(bpm_pg_conn(pg)) != CONNECTION_OK) {
+            if (pg)
+                bpm_pg_close(pg);
+            pg = NULL;
+            if (bpm_pg_open(h->conninfo, &pg, NULL) || bpm_pg_exec(pg, "listen bpmnd_jobs", NULL)) {
+                struct timespec ts = {0, 500 * 1000000};
+                nanosleep(&ts, NULL);
+                resume(h, false);
+                continue;
+            }
+        }
+        int64_t now = bpm_session_wall_ms();
+        int64_t wake = next_wake(h);
+        int64_t timeout = 500;
+        if (wake != INT64_MAX && wake - now < timeout)
+            timeout = wake - now < 0 ? 0 : wake - now;
+        PGconn *c = bpm_pg_conn(pg);
+        struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+        bool woken = false;
+        if (poll(&pfd, 1, (int)timeout) > 0) {
+            PQconsumeInput(c);
+            PGnotify *n;
+            while ((n = PQnotifies(c))) {
+                if (strcmp(n->extra, "external") == 0 || strcmp(n->extra, "job") == 0)
+                    woken = true;
+                PQfreemem(n);
+            }
+        }
+        now = bpm_session_wall_ms();
+        bool round = now - last_round >= 2000;
+        if (round)
+            last_round = now;
+        resume(h, woken || round);
+    }
+    if (pg)
+        bpm_pg_close(pg);
+    return NULL;
+}
+
+/* ---- dispatch ---------------------------------------------------------------------- */
+
+static void header_list(bpm_http *h, struct MHD_Connection *c, char *out, size_t n)
+{
+    (void)h;
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    snprintf(out, n, "http://%s/engine-rest", host ? host : "localhost:8080");
+}
+
+static enum MHD_Result answer_plain(struct MHD_Connection *c, int status, const char *ctype, const char *text,
+                                    const char *method)
+{
+    return send_resp(c, status, text, strlen(text), ctype, NULL, false, method);
+}
+
+static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c, const char *method)
+{
+    char *uri = r->uri;
+    char *q = strchr(uri, '?');
+    const char *query = "";
+    if (q) {
+        *q = '\0';
+        query = q + 1;
+    }
+    const char *path = uri;
+    if (strcmp(path, "/health") == 0)
+        return answer_plain(c, 200, NULL, "{\"status\":\"UP\"}", method);
+    if (strcmp(path, "/ready") == 0) {
+        bpm_err err = {0};
+        bpm_session *s = session(h, &err);
+        if (!s || bpm_pg_exec(s->pg, "select 1", &err))
+            return answer_plain(c, 503, NULL, "{\"status\":\"DOWN\"}", method);
+        return answer_plain(c, 200, NULL, "{\"status\":\"UP\"}", method);
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        char *text = bpm_metrics_render(&h->metrics, h->ex);
+        enum MHD_Result ret = send_resp(c, 200, text, strlen(text), "text/plain; version=0.0.4", NULL, false, method);
+        free(text);
+        return ret;
+    }
+    static const char prefix[] = "/engine-rest";
+    if (strncmp(path, prefix, sizeof prefix - 1) != 0 || (path[sizeof prefix - 1] && path[sizeof prefix - 1] != '/'))
+        return answer_plain(c, 404, NULL,
+                            "{\"type\":\"NotFoundException\",\"message\":\"no such resource: the API is under "
+                            "/engine-rest\",\"code\":null}",
+                            method);
+    path += sizeof prefix - 1;
+    /* the named-engine form of every path: /engine/default/... */
+    static const char named[] = "/engine/default";
+    if (strncmp(path, named, sizeof named - 1) == 0 && (path[sizeof named - 1] == '/' || !path[sizeof named - 1]))
+        path += sizeof named - 1;
+    if (!*path)
+        path = "/";
+
+    if (strcmp(method, "OPTIONS") == 0) {
+        /* CORS preflight: answered before authentication */
+        struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin ? origin : "*");
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization, Content-Type, Accept");
+        enum MHD_Result ret = MHD_queue_response(c, 204, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
+
+    char buf[2048];
+    const char *params[BPM_API_MAX_PARAMS] = {0};
+    bool known = false;
+    const bpm_api_route *route = bpm_api_match(method, path, buf, sizeof buf, params, &known);
+    int route_index = route ? (int)(route - bpm_api_routes()) : -1;
+    bpm_api_resp resp = {0};
+    bpm_api_req req = {.method = method, .path = path, .query = query, .body = r->body ? r->body : "",
+                       .body_len = r->len, .resumed = r->resumed};
+    req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    char base[300];
+    header_list(h, c, base, sizeof base);
+    req.base_url = base;
+    memcpy(req.params, params, sizeof params);
+    bpm_auth_user who;
+    memset(&who, 0, sizeof who);
+    if (!route) {
+        if (known)
+            bpm_api_error(&resp, 405, "RestException", -1, "%s is not allowed on %s", method, path);
+        else
+            bpm_api_error(&resp, 404, "NotFoundException", -1, "no such resource: %s", path);
+    } else if (r->too_big) {
+        bpm_api_error(&resp, 413, "InvalidRequestException", -1, "the request body is larger than %zu bytes",
+                      h->cfg.max_body);
+    } else {
+        bpm_err err = {0};
+        bpm_session *s = session(h, &err);
+        if (!s) {
+            bpm_log_write("error", "database", err.msg, NULL);
+            bpm_api_error(&resp, 503, "ProcessEngineException", 0, "the database cannot be reached: %s", err.msg);
+        } else {
+            req.s = s;
+            int auth_status = 0;
+            if (h->auth && !route->open)
+                auth_status = bpm_auth_check(s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+                                             &who);
+            if (auth_status == 401) {
+                resp.status = 401;
+            } else if (h->auth && !route->open && route->admin && !who.admin) {
+                bpm_api_error(&resp, 403, "AuthorizationException", -1,
+                              "user '%s' is not in the admin group, which %s %s needs", who.id, method, path);
+            } else {
+                if (h->auth && !route->open) {
+                    req.user = who.id;
+                    req.admin = who.admin;
+                    req.groups = (const char *const *)who.groups;
+                } else {
+                    req.admin = true;
+                }
+                req.now_ms = bpm_session_now(s);
+                route->fn(&req, &resp);
+                if (resp.park_until_ms) {
+                    if (atomic_load(&h->stopping)) {
+                        bpm_api_text(&resp, 200, "[]"); /* shutting down: answer now */
+                    } else {
+                        int64_t wake = bpm_session_wall_ms() + (resp.park_until_ms - req.now_ms);
+                        free(resp.body);
+                        bpm_auth_user_cleanup(&who);
+                        park(h, r, wake);
+                        return MHD_YES;
+                    }
+                }
+            }
+        }
+    }
+    if (!resp.status)
+        bpm_api_error(&resp, 500, "ProcessEngineException", 0, "the handler gave no answer");
+    enum MHD_Result ret =
+        send_resp(c, resp.status, resp.body, resp.body_len, resp.content_type, resp.disposition, false, method);
+    int64_t took = mono_ns() - r->started_ns;
+    bpm_metrics_request(&h->metrics, route_index, resp.status, took);
+    if (resp.status >= 500)
+        bpm_log_write("error", "request", resp.body ? resp.body : "", "method", method, "path", path, NULL);
+    free(resp.body);
+    bpm_auth_user_cleanup(&who);
+    return ret;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                 const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)url;
+    (void)version;
+    bpm_http *h = cls;
+    request *r = *con_cls;
+    if (!r) /* the URI logger always sets it; be safe */
+        return MHD_NO;
+    if (!r->headers_seen) {
+        r->headers_seen = true;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (r->len + *upload_size + 1 > h->cfg.max_body) {
+            r->too_big = true;
+        } else {
+            if (r->len + *upload_size + 1 > r->cap) {
+                r->cap = (r->len + *upload_size + 1) * 2;
+                r->body = bpm_xrealloc(r->body, r->cap);
+            }
+            memcpy(r->body + r->len, upload, *upload_size);
+            r->len += *upload_size;
+            r->body[r->len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    return handle(h, r, c, method);
+}
+
+bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_executor *ex, bpm_http **out,
+                      bpm_err *err)
+{
+    bpm_http *h = bpm_xcalloc(1, sizeof *h);
+    h->cfg = *cfg;
+    h->conninfo = bpm_xstrdup(conninfo);
+    h->ex = ex;
+    h->auth = cfg->auth == BPM_AUTH_ON || (cfg->auth == BPM_AUTH_AUTO && !bpm_config_loopback(cfg));
+    pthread_key_create(&h->session_key, free_session);
+    pthread_mutex_init(&h->mu, NULL);
+    bpm_metrics_init(&h->metrics);
+
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%d", cfg->listen_port);
+    const char *host = cfg->listen_host;
+    char hostbuf[128];
+    if (host[0] == '[') { /* [::1] */
+        snprintf(hostbuf, sizeof hostbuf, "%s", host + 1);
+        char *e = strchr(hostbuf, ']');
+        if (e)
+            *e = '\0';
+        host = hostbuf;
+    }
+    if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1"; /* Camunda Modeler asks for localhost; IPv4 is what it reaches */
+    int gai = getaddrinfo(strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0 ? NULL : host, port, &hints, &ai);
+    if (gai || !ai) {
+        free(h->conninfo);
+        free(h);
+        return bpm_err_set(err, BPM_BAD_REQUEST, "cannot resolve the listen address %s: %s", cfg->listen_host,
+                           gai_strerror(gai));
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, h, MHD_OPTION_THREAD_POOL_SIZE,
+                            (unsigned)cfg->http_threads, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, h,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+                            (unsigned)1, MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!h->d) {
+        pthread_key_delete(h->session_key);
+        free(h->conninfo);
+        free(h);
+        return bpm_err_set(err, BPM_UNAVAILABLE, "cannot listen on %s:%d (is another server using the port?)",
+                           cfg->listen_host, cfg->listen_port);
+    }
+    h->parker_running = pthread_create(&h->parker, NULL, parker, h) == 0;
+    *out = h;
+    return BPM_OK;
+}
+
+void bpm_http_stop(bpm_http *h)
+{
+    atomic_store(&h->stopping, true);
+    MHD_quiesce_daemon(h->d);
+    resume(h, true); /* parked long polls answer [] now */
+    if (h->parker_running)
+        pthread_join(h->parker, NULL);
+    resume(h, true);
+    MHD_stop_daemon(h->d);
+    pthread_key_delete(h->session_key);
+    pthread_mutex_destroy(&h->mu);
+    free(h->conninfo);
+    free(h);
+}

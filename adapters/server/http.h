@@ -1,0 +1,21 @@
+/* bpmnd's HTTP side on libmicrohttpd: a thread pool, one engine session per
+ * thread, /engine-rest dispatched to adapters/api, long polling through
+ * suspended connections, /health, /ready and /metrics. */
+#ifndef BPM_HTTP_H
+#define BPM_HTTP_H
+
+#include "config.h"
+#include "err.h"
+#include "executor.h"
+
+typedef struct bpm_http bpm_http;
+
+/* Starts listening. *out is new; bpm_http_stop() frees it. ex (may be NULL,
+ * borrowed) feeds the job metrics. */
+bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_executor *ex, bpm_http **out,
+                      bpm_err *err);
+/* Graceful stop: no new connections, parked long polls answered, requests in
+ * flight finished; then frees h. */
+void bpm_http_stop(bpm_http *h);
+
+#endif

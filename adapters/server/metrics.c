@@ -1,0 +1,110 @@
+/* Counters updated lock-free by the HTTP threads and rendered on demand in
+ * Prometheus' text format. */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "arena.h"
+
+static const double bounds_ms[BPM_METRICS_BUCKETS] = {0.5, 1, 2.5, 5, 10, 25, 50, 100, 500, 2500};
+
+void bpm_metrics_init(bpm_metrics *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void bpm_metrics_request(bpm_metrics *m, int route, int status, int64_t took_ns)
+{
+    bpm_metrics_route *r = &m->routes[route < 0 || route >= BPM_METRICS_ROUTES ? BPM_METRICS_ROUTES : route];
+    atomic_fetch_add(&r->count[status >= 500 ? 2 : status >= 400 ? 1 : 0], 1);
+    atomic_fetch_add(&r->sum_us, (unsigned long long)(took_ns / 1000));
+    double ms = (double)took_ns / 1e6;
+    for (int i = 0; i < BPM_METRICS_BUCKETS; i++)
+        if (ms <= bounds_ms[i])
+            atomic_fetch_add(&r->buckets[i], 1);
+}
+
+typedef struct buf {
+    char *p;
+    size_t n, cap;
+} buf;
+
+static void put(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(buf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->p + b->n, b->cap - b->n, fmt, ap);
+        va_end(ap);
+        if (k >= 0 && (size_t)k < b->cap - b->n) {
+            b->n += (size_t)k;
+            return;
+        }
+        b->cap = b->cap * 2 + (size_t)(k > 0 ? k : 0);
+        b->p = bpm_xrealloc(b->p, b->cap);
+    }
+}
+
+char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex)
+{
+    buf b = {bpm_xmalloc(8192), 0, 8192};
+    static const char *cls[3] = {"2xx", "4xx", "5xx"};
+    put(&b, "# HELP bpmnd_http_requests_total HTTP requests by route and status class.\n"
+            "# TYPE bpmnd_http_requests_total counter\n");
+    const bpm_api_route *routes = bpm_api_routes();
+    int nroutes = 0;
+    while (routes[nroutes].method && nroutes < BPM_METRICS_ROUTES)
+        nroutes++;
+    for (int i = 0; i <= nroutes; i++) {
+        bpm_metrics_route *r = &m->routes[i == nroutes ? BPM_METRICS_ROUTES : i];
+        const char *method = i == nroutes ? "" : routes[i].method;
+        const char *pat = i == nroutes ? "unmatched" : routes[i].pattern;
+        for (int k = 0; k < 3; k++) {
+            unsigned long long v = atomic_load(&r->count[k]);
+            if (v)
+                put(&b, "bpmnd_http_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} %llu\n", method, pat,
+                    cls[k], v);
+        }
+    }
+    put(&b, "# HELP bpmnd_http_request_duration_seconds HTTP request latency by route.\n"
+            "# TYPE bpmnd_http_request_duration_seconds histogram\n");
+    for (int i = 0; i <= nroutes; i++) {
+        bpm_metrics_route *r = &m->routes[i == nroutes ? BPM_METRICS_ROUTES : i];
+        unsigned long long total = atomic_load(&r->count[0]) + atomic_load(&r->count[1]) + atomic_load(&r->count[2]);
+        if (!total)
+            continue;
+        const char *method = i == nroutes ? "" : routes[i].method;
+        const char *pat = i == nroutes ? "unmatched" : routes[i].pattern;
+        for (int k = 0; k < BPM_METRICS_BUCKETS; k++)
+            put(&b, "bpmnd_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"} %llu\n", method,
+                pat, bounds_ms[k] / 1000, atomic_load(&r->buckets[k]));
+        put(&b, "bpmnd_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n", method,
+            pat, total);
+        put(&b, "bpmnd_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n", method, pat,
+            (double)atomic_load(&r->sum_us) / 1e6);
+        put(&b, "bpmnd_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n", method, pat, total);
+    }
+    if (ex) {
+        const bpm_executor_stats *st = bpm_executor_stats_of(ex);
+        unsigned long long acq = atomic_load(&st->acquisitions);
+        put(&b,
+            "# HELP bpmnd_jobs_run_total Jobs (async continuations, timers, timer starts) run by this process.\n"
+            "# TYPE bpmnd_jobs_run_total counter\nbpmnd_jobs_run_total %llu\n"
+            "# HELP bpmnd_jobs_failed_total Job runs that failed (a retry or an incident followed).\n"
+            "# TYPE bpmnd_jobs_failed_total counter\nbpmnd_jobs_failed_total %llu\n"
+            "# HELP bpmnd_jobs_acquired_total Jobs acquired by this process.\n"
+            "# TYPE bpmnd_jobs_acquired_total counter\nbpmnd_jobs_acquired_total %llu\n"
+            "# HELP bpmnd_job_acquisition_delay_seconds_sum Time between a job's due time and its acquisition, summed.\n"
+            "# TYPE bpmnd_job_acquisition_delay_seconds_sum counter\nbpmnd_job_acquisition_delay_seconds_sum %.3f\n",
+            atomic_load(&st->jobs_done), atomic_load(&st->jobs_failed), acq,
+            (double)atomic_load(&st->delay_ms_total) / 1000);
+    }
+    b.p[b.n] = '\0';
+    return b.p;
+}

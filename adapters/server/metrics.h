@@ -1,0 +1,30 @@
+/* Prometheus metrics: HTTP requests and latencies by route, job executor
+ * counters, and the instance and task gauges read from the database. */
+#ifndef BPM_METRICS_H
+#define BPM_METRICS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "executor.h"
+
+#define BPM_METRICS_ROUTES 256
+#define BPM_METRICS_BUCKETS 10
+
+typedef struct bpm_metrics_route {
+    atomic_ullong count[3]; /* 2xx/3xx, 4xx, 5xx */
+    atomic_ullong sum_us;
+    atomic_ullong buckets[BPM_METRICS_BUCKETS];
+} bpm_metrics_route;
+
+typedef struct bpm_metrics {
+    bpm_metrics_route routes[BPM_METRICS_ROUTES + 1]; /* the last: no route */
+} bpm_metrics;
+
+void bpm_metrics_init(bpm_metrics *m);
+/* route: index in bpm_api_routes(), or -1. */
+void bpm_metrics_request(bpm_metrics *m, int route, int status, int64_t took_ns);
+/* The exposition text (malloc'd). ex may be NULL. */
+char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex);
+
+#endif
