@@ -311,6 +311,41 @@ static void drain(bpm_run *r)
     }
 }
 
+/* Variables changed from outside (the REST API's variable endpoints, a task
+ * resolved with variables): set where the wait sees them, or in the process
+ * scope; deleting a name nobody holds is no change. */
+static void cmd_set_vars(bpm_run *r, const bpm_cmd *cmd)
+{
+    const bpm_ei *root = bpm_inst_root(r->inst);
+    if (!root)
+        return;
+    uint32_t ei = root->id;
+    if (cmd->wait)
+        ei = bpm_inst_wait(r->inst, cmd->wait)->ei;
+    if (cmd->vars)
+        bpm_run_set_vars(r, ei, cmd->vars, false);
+    if (cmd->local_vars)
+        bpm_run_set_vars(r, ei, cmd->local_vars, true);
+    size_t i;
+    json_t *name;
+    json_array_foreach((json_t *)cmd->deletions, i, name)
+    {
+        const char *n = json_string_value(name);
+        if (!n)
+            continue;
+        for (uint32_t id = ei; id;) {
+            bpm_ei *e = bpm_inst_ei(r->inst, id);
+            if (!e)
+                break;
+            if (e->vars && json_object_get(e->vars, n)) {
+                bpm_run_set_local(r, id, n, NULL);
+                break;
+            }
+            id = e->parent;
+        }
+    }
+}
+
 static bpm_rc check_wait(const bpm_inst *inst, const bpm_cmd *cmd, bpm_err *err)
 {
     const bpm_wait *w = bpm_inst_wait(inst, cmd->wait);
@@ -350,6 +385,9 @@ bpm_rc bpm_exec_step(const bpm_model *m, bpm_inst **instp, const bpm_cmd *cmd, c
         return bpm_err_set(err, BPM_CONFLICT, "instance \"%s\" has ended", orig->id);
     if (orig->suspended && cmd->kind != BPM_CMD_RESUME && cmd->kind != BPM_CMD_CANCEL)
         return bpm_err_set(err, BPM_CONFLICT, "instance \"%s\" is suspended", orig->id);
+    if (cmd->kind == BPM_CMD_SET_VARS && cmd->wait && !bpm_inst_wait(orig, cmd->wait))
+        return bpm_err_set(err, BPM_NOT_FOUND, "instance \"%s\" has no wait %u (it was already completed or cancelled)",
+                           orig->id, cmd->wait);
     if (cmd->kind == BPM_CMD_COMPLETE || cmd->kind == BPM_CMD_TRIGGER || cmd->kind == BPM_CMD_ERROR ||
         cmd->kind == BPM_CMD_ESCALATE) {
         bpm_rc rc = check_wait(orig, cmd, err);
@@ -420,6 +458,9 @@ bpm_rc bpm_exec_step(const bpm_model *m, bpm_inst **instp, const bpm_cmd *cmd, c
         break;
     case BPM_CMD_RESUME:
         r.inst->suspended = false;
+        break;
+    case BPM_CMD_SET_VARS:
+        cmd_set_vars(&r, cmd);
         break;
     default:
         cmd_modify(&r, cmd);

@@ -37,6 +37,8 @@ typedef enum bpm_cmd_kind {
     BPM_CMD_MODIFY_CANCEL, /* cancel every token at node */
     BPM_CMD_MODIFY_START_BEFORE, /* start a token before node */
     BPM_CMD_MODIFY_START_AFTER,  /* start a token on node's outgoing flows */
+    BPM_CMD_SET_VARS,     /* set vars / local_vars and delete `deletions` where a wait
+                             sees them (wait 0: the process scope); no token moves */
 } bpm_cmd_kind;
 
 typedef struct bpm_cmd {
@@ -45,6 +47,7 @@ typedef struct bpm_cmd {
     const bpm_node *node;   /* START, MODIFY_* */
     json_t *vars;           /* borrowed: variables to set (object) or NULL */
     json_t *local_vars;     /* borrowed: local to the waiting element */
+    const json_t *deletions; /* SET_VARS: borrowed array of variable names, or NULL */
     const char *code;       /* ERROR / ESCALATE */
     const char *message;
 } bpm_cmd;

@@ -81,7 +81,7 @@ static bool lock_topic(const bpm_api_req *req, bpm_api_resp *r, const char *work
              " and ($7::jsonb is null or $7::jsonb ? j.definition_id)"
              " and ($8::jsonb is null or $8::jsonb ? i.definition_key)"
              " and ($10::jsonb is null or not exists (select 1 from jsonb_each($10::jsonb) pv where not exists"
-             " (select 1 from variable x where x.instance_id = j.instance_id and x.scope_id = 0 and x.name = pv.key"
+             " (select 1 from variable x where x.instance_id = j.instance_id and x.scope_id = 1 and x.name = pv.key"
              " and x.value = pv.value)))"
              " order by case when $9::bool then j.priority end desc nulls last, j.created_at %s, j.id"
              " limit $4::int for update of j skip locked)"
