@@ -73,5 +73,44 @@ BPM_API_HANDLER(bpm_api_ext_retries);
 BPM_API_HANDLER(bpm_api_ext_priority);
 BPM_API_HANDLER(bpm_api_ext_topic_names);
 BPM_API_HANDLER(bpm_api_ext_file_data);
+/* tasks: api_task.c */
+BPM_API_HANDLER(bpm_api_task_list);
+BPM_API_HANDLER(bpm_api_task_count);
+BPM_API_HANDLER(bpm_api_task_get);
+BPM_API_HANDLER(bpm_api_task_claim);
+BPM_API_HANDLER(bpm_api_task_unclaim);
+BPM_API_HANDLER(bpm_api_task_assignee);
+BPM_API_HANDLER(bpm_api_task_delegate);
+BPM_API_HANDLER(bpm_api_task_resolve);
+BPM_API_HANDLER(bpm_api_task_complete);
+BPM_API_HANDLER(bpm_api_task_bpmn_error);
+BPM_API_HANDLER(bpm_api_task_form);
+BPM_API_HANDLER(bpm_api_task_form_variables);
+BPM_API_HANDLER(bpm_api_task_variables);
+BPM_API_HANDLER(bpm_api_task_variable);
+BPM_API_HANDLER(bpm_api_task_variable_put);
+BPM_API_HANDLER(bpm_api_task_variable_delete);
+BPM_API_HANDLER(bpm_api_task_variables_patch);
+BPM_API_HANDLER(bpm_api_task_identity_links);
+BPM_API_HANDLER(bpm_api_task_identity_link_add);
+BPM_API_HANDLER(bpm_api_task_identity_link_delete);
+BPM_API_HANDLER(bpm_api_task_update);
+
+/* process instances, messages, signals: api_instance.c */
+BPM_API_HANDLER(bpm_api_instance_list);
+BPM_API_HANDLER(bpm_api_instance_count);
+BPM_API_HANDLER(bpm_api_instance_get);
+BPM_API_HANDLER(bpm_api_instance_delete);
+BPM_API_HANDLER(bpm_api_instance_suspended);
+BPM_API_HANDLER(bpm_api_instance_activities);
+BPM_API_HANDLER(bpm_api_instance_variables);
+BPM_API_HANDLER(bpm_api_instance_variable);
+BPM_API_HANDLER(bpm_api_instance_variable_put);
+BPM_API_HANDLER(bpm_api_instance_variable_delete);
+BPM_API_HANDLER(bpm_api_instance_variables_patch);
+BPM_API_HANDLER(bpm_api_instance_modification);
+BPM_API_HANDLER(bpm_api_instance_executions);
+BPM_API_HANDLER(bpm_api_message);
+BPM_API_HANDLER(bpm_api_signal);
 
 #endif

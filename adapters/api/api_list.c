@@ -167,6 +167,12 @@ static const char *sort_sql(const bpm_api_list *l, const char *by)
 
 void bpm_api_list_run(const bpm_api_req *req, bpm_api_resp *r, const bpm_api_list *l, bool count)
 {
+    bpm_api_list_run_where(req, r, l, count, NULL, 0, NULL);
+}
+
+void bpm_api_list_run_where(const bpm_api_req *req, bpm_api_resp *r, const bpm_api_list *l, bool count,
+                            const char *extra, int n_extra, const char *const *extra_params)
+{
     json_t *body = NULL;
     if (strcmp(req->method, "POST") == 0 && !(body = bpm_api_body(req, r)))
         return;
@@ -178,6 +184,23 @@ void bpm_api_list_run(const bpm_api_req *req, bpm_api_resp *r, const bpm_api_lis
     if (l->where) {
         add(&w, " and ");
         add(&w, l->where);
+    }
+    if (extra) {
+        /* each '$' takes the next of extra_params */
+        add(&w, " and (");
+        int k = 0;
+        for (const char *p = extra; *p; p++) {
+            if (*p == '$' && k < n_extra && nargs < MAX_ARGS) {
+                args[nargs++] = extra_params[k++];
+                char num[16];
+                snprintf(num, sizeof num, "$%d", nargs);
+                add(&w, num);
+            } else {
+                char c[2] = {*p, 0};
+                add(&w, c);
+            }
+        }
+        add(&w, ")");
     }
     bool ok = true;
     for (const bpm_api_filter *f = l->filters; ok && f && f->name; f++) {

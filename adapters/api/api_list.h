@@ -43,6 +43,11 @@ typedef struct bpm_api_list {
  * "sorting": [{sortBy, sortOrder}]). count: {"count": n} instead of rows. */
 void bpm_api_list_run(const bpm_api_req *req, bpm_api_resp *r, const bpm_api_list *l, bool count);
 
+/* The same with one more condition, extra, whose '$' placeholders take
+ * extra_params in order (who may see what). */
+void bpm_api_list_run_where(const bpm_api_req *req, bpm_api_resp *r, const bpm_api_list *l, bool count,
+                            const char *extra, int n_extra, const char *const *extra_params);
+
 /* A query parameter, percent-decoded ('+' is a space) into buf; NULL when
  * absent. */
 const char *bpm_api_list_param(const char *query, const char *name, char *buf, size_t cap);

@@ -53,7 +53,7 @@ json_t *bpm_api_instance_vars(const bpm_api_req *req, const char *instance_id, l
     bpm_rc rc = bpm_pg_query(req->s->pg,
                              "select coalesce(jsonb_object_agg(x.name, x.value), '{}') from (select distinct on (v.name)"
                              " v.name, v.value from variable v, (select case when $3::int is null then '{1}'::int[]"
-                             " else bpm_wait_scopes(i.state_json, $3::int) end as s from process_instance i"
+                             " else bpm_wait_scopes(i.state_json::jsonb, $3::int) end as s from process_instance i"
                              " where i.id = $1) sc where v.instance_id = $1 and v.scope_id = any(sc.s)"
                              " and v.name not like '\\_\\_%' and ($2::jsonb is null or $2::jsonb ? v.name)"
                              " order by v.name, array_position(sc.s, v.scope_id)) x",
