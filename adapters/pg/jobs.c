@@ -136,7 +136,8 @@ bpm_rc bpm_jobs_retry(bpm_pg *pg, const char *job_or_incident, bpm_err *err)
     PGresult *res = NULL;
     bpm_rc rc = run(pg,
                     "with target as (select j.id from job j where j.id = $1 union select n.configuration from incident n"
-                    " where n.id = $1), upd as (update job set retries = null, due_at = now() - interval '1 ms',"
+                    " where n.id = $1), upd as (update job set retries = case when kind = 'job' then"
+                    " (payload->>'retries')::int end, due_at = now() - interval '1 ms',"
                     " lock_owner = null, lock_expires_at = null where id in (select id from target) returning id,"
                     " instance_id), res as (update incident set resolved_at = now() where configuration in (select id"
                     " from upd) and resolved_at is null returning instance_id), h as (insert into history (instance_id,"
