@@ -497,6 +497,13 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                                                   json_pack("{s:s?}", "message", e->message)));
             break;
         }
+        case BPM_FX_OPERATION:
+            /* an operator's command, written with what it caused */
+            if (s->history == BPM_HISTORY_NONE)
+                break;
+            json_array_append_new(hist, json_pack("{s:s, s:s, s:s?, s:O?}", "at", at, "kind", "operation", "user", user,
+                                                  "detail", e->value));
+            break;
         case BPM_FX_ENTER:
         case BPM_FX_LEAVE:
         case BPM_FX_CANCEL:
