@@ -29,7 +29,7 @@ const char *bpm_exec_effect_name(bpm_effect_kind k)
 {
     static const char *const names[] = {"enter",      "leave",   "cancel",   "take",        "wait-open",
                                         "wait-close", "var",     "signal",   "message",     "start-child",
-                                        "end",        "incident", "escalation"};
+                                        "end",        "incident", "escalation", "operation"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "unknown";
 }
 
@@ -215,7 +215,13 @@ static uint32_t scope_for(bpm_run *r, const bpm_node *n)
     return s;
 }
 
-static void cmd_modify(bpm_run *r, const bpm_cmd *cmd)
+/* Scopes a modification emptied, checked once its last instruction ran. */
+typedef struct emptied {
+    uint32_t *ids;
+    size_t n, cap;
+} emptied;
+
+static void cmd_modify(bpm_run *r, const bpm_cmd *cmd, emptied *later)
 {
     const bpm_node *n = cmd->node;
     if (cmd->kind == BPM_CMD_MODIFY_CANCEL) {
@@ -227,7 +233,12 @@ static void cmd_modify(bpm_run *r, const bpm_cmd *cmd)
                 continue;
             uint32_t parent = e->parent;
             bpm_run_terminate(r, e->id);
-            bpm_run_scope_check(r, parent);
+            if (later->n == later->cap) {
+                size_t ncap = later->cap ? later->cap * 2 : 8;
+                later->ids = bpm_arena_grow(r->arena, later->ids, later->n, ncap, sizeof *later->ids);
+                later->cap = ncap;
+            }
+            later->ids[later->n++] = parent;
         }
         return;
     }
@@ -346,6 +357,65 @@ static void cmd_set_vars(bpm_run *r, const bpm_cmd *cmd)
     }
 }
 
+/* A scope that a modification left without tokens is cancelled, and so in
+ * turn is every scope above it that this empties; the process's own scope
+ * terminates the instance (Camunda 7: "Cancellation due to process instance
+ * modification"). */
+static void cancel_emptied(bpm_run *r, uint32_t scope)
+{
+    while (scope && !r->failed && r->inst->state == BPM_INST_ACTIVE) {
+        const bpm_ei *s = bpm_run_ei(r, scope);
+        if (!s || s->state != BPM_EI_ACTIVE || bpm_run_count_children(r, scope))
+            return;
+        uint32_t parent = s->parent;
+        bpm_run_terminate(r, scope);
+        scope = parent;
+    }
+}
+
+/* Modification instructions (MODIFY_* commands) in order, each start run to
+ * its waits before the next (Camunda 7 executes a start instruction at
+ * once); scopes emptied by cancellations are looked at only after the last
+ * instruction, so "cancel A, start before B" moves the token of an instance
+ * that waited at A alone instead of ending it on the way. */
+static void cmd_modify_all(bpm_run *r, const bpm_cmd *list, size_t n)
+{
+    emptied later = {0};
+    for (size_t i = 0; i < n; i++) {
+        cmd_modify(r, &list[i], &later);
+        if (!r->failed)
+            drain(r);
+        if (r->failed || r->inst->state != BPM_INST_ACTIVE)
+            return;
+    }
+    for (size_t i = 0; i < later.n; i++)
+        cancel_emptied(r, later.ids[i]);
+}
+
+/* The details of an operator's command for the audit trail: the
+ * instructions of a modification as Camunda 7's REST API names them. */
+static json_t *operation_detail(const bpm_cmd *cmd)
+{
+    json_t *d = json_pack("{s:s}", "operation", cmd->operation);
+    if (cmd->kind != BPM_CMD_MODIFY)
+        return d;
+    json_t *list = json_array();
+    for (size_t i = 0; i < cmd->n_instructions; i++) {
+        const bpm_cmd *in = &cmd->instructions[i];
+        const char *type = in->kind == BPM_CMD_MODIFY_CANCEL         ? "cancel"
+                           : in->kind == BPM_CMD_MODIFY_START_BEFORE ? "startBeforeActivity"
+                                                                     : "startAfterActivity";
+        json_array_append_new(list, json_pack("{s:s, s:s}", "type", type, "activityId", in->node->id));
+    }
+    json_object_set_new(d, "instructions", list);
+    return d;
+}
+
+static bool is_modify(bpm_cmd_kind k)
+{
+    return k == BPM_CMD_MODIFY_CANCEL || k == BPM_CMD_MODIFY_START_BEFORE || k == BPM_CMD_MODIFY_START_AFTER;
+}
+
 static bpm_rc check_wait(const bpm_inst *inst, const bpm_cmd *cmd, bpm_err *err)
 {
     const bpm_wait *w = bpm_inst_wait(inst, cmd->wait);
@@ -394,16 +464,34 @@ bpm_rc bpm_exec_step(const bpm_model *m, bpm_inst **instp, const bpm_cmd *cmd, c
         if (rc)
             return rc;
     }
-    if ((cmd->kind == BPM_CMD_MODIFY_CANCEL || cmd->kind == BPM_CMD_MODIFY_START_BEFORE ||
-         cmd->kind == BPM_CMD_MODIFY_START_AFTER || (cmd->kind == BPM_CMD_START && cmd->node)) &&
+    if ((is_modify(cmd->kind) || (cmd->kind == BPM_CMD_START && cmd->node)) &&
         (!cmd->node || cmd->node->process != orig->process))
         return bpm_err_set(err, BPM_BAD_REQUEST, "the element is not part of process \"%s\"", orig->process->id);
+    if (cmd->kind == BPM_CMD_MODIFY) {
+        if (!cmd->n_instructions)
+            return bpm_err_set(err, BPM_BAD_REQUEST, "a modification needs at least one instruction");
+        for (size_t i = 0; i < cmd->n_instructions; i++) {
+            const bpm_cmd *in = &cmd->instructions[i];
+            if (!is_modify(in->kind))
+                return bpm_err_set(err, BPM_BAD_REQUEST, "instruction %zu of the modification is not one", i + 1);
+            if (!in->node || in->node->process != orig->process)
+                return bpm_err_set(err, BPM_BAD_REQUEST, "the element of instruction %zu is not part of process \"%s\"",
+                                   i + 1, orig->process->id);
+            if (in->vars && !json_is_object(in->vars))
+                return bpm_err_set(err, BPM_BAD_REQUEST, "variables must be a JSON object");
+        }
+    }
 
     bpm_run r = {.m = m, .p = orig->process, .env = env, .fx = fx, .arena = fx->arena};
     r.max_moves = env->max_moves ? env->max_moves : 10000;
     r.inst = bpm_inst_clone(orig);
     size_t fx_start = fx->n;
     uint32_t first_new = orig->next_id;
+    if (cmd->operation) {
+        bpm_effect *e = bpm_run_effect(&r, BPM_FX_OPERATION, 0, NULL);
+        e->name = bpm_arena_strdup(fx->arena, cmd->operation);
+        e->value = operation_detail(cmd);
+    }
 
     switch (cmd->kind) {
     case BPM_CMD_START: {
@@ -462,8 +550,11 @@ bpm_rc bpm_exec_step(const bpm_model *m, bpm_inst **instp, const bpm_cmd *cmd, c
     case BPM_CMD_SET_VARS:
         cmd_set_vars(&r, cmd);
         break;
-    default:
-        cmd_modify(&r, cmd);
+    case BPM_CMD_MODIFY:
+        cmd_modify_all(&r, cmd->instructions, cmd->n_instructions);
+        break;
+    default: /* one modification instruction */
+        cmd_modify_all(&r, cmd, 1);
         break;
     }
     if (!r.failed)

@@ -34,11 +34,12 @@ typedef enum bpm_cmd_kind {
     BPM_CMD_CANCEL,       /* terminate the whole instance */
     BPM_CMD_SUSPEND,
     BPM_CMD_RESUME,
-    BPM_CMD_MODIFY_CANCEL, /* cancel every token at node */
+    BPM_CMD_MODIFY_CANCEL, /* cancel every token at node (a scope left empty is cancelled too) */
     BPM_CMD_MODIFY_START_BEFORE, /* start a token before node */
     BPM_CMD_MODIFY_START_AFTER,  /* start a token on node's outgoing flows */
     BPM_CMD_SET_VARS,     /* set vars / local_vars and delete `deletions` where a wait
                              sees them (wait 0: the process scope); no token moves */
+    BPM_CMD_MODIFY,              /* instructions (MODIFY_* commands), in order, in one step */
 } bpm_cmd_kind;
 
 typedef struct bpm_cmd {
@@ -50,6 +51,17 @@ typedef struct bpm_cmd {
     const json_t *deletions; /* SET_VARS: borrowed array of variable names, or NULL */
     const char *code;       /* ERROR / ESCALATE */
     const char *message;
+    /* MODIFY: the instructions, applied as Camunda 7's process instance
+     * modification does: each start runs its token to its waits before the
+     * next instruction; a scope that cancellations left empty is looked at
+     * after the last one (so "cancel A, start before B" moves a token) and
+     * is then cancelled, up to the instance itself (terminated) */
+    const struct bpm_cmd *instructions;
+    size_t n_instructions;
+    /* An operator's action ("cancel", "modify"...) to put in the audit trail
+     * with the acting user, or NULL: the step then opens its effects with
+     * BPM_FX_OPERATION */
+    const char *operation;
 } bpm_cmd;
 
 typedef enum bpm_effect_kind {
@@ -66,6 +78,7 @@ typedef enum bpm_effect_kind {
     BPM_FX_END,          /* the instance ended (state says how) */
     BPM_FX_INCIDENT,     /* the step failed; nothing else happened */
     BPM_FX_ESCALATION,   /* an uncaught escalation (informational) */
+    BPM_FX_OPERATION,    /* an operator's command: name = cmd->operation, value = its details (history) */
 } bpm_effect_kind;
 
 typedef struct bpm_effect {

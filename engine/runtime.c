@@ -28,6 +28,7 @@ typedef struct tx {
     size_t head, n, cap;
     size_t steps;
     const char *incident_element; /* the element of the last incident */
+    bool refuse_incidents; /* the next step fails instead of recording an incident */
 } tx;
 
 static void push(tx *t, routed r)
@@ -66,7 +67,9 @@ static bpm_rc step(tx *t, bpm_inst *inst, const bpm_model *m, const bpm_cmd *cmd
         rc = bpm_err_set(err, BPM_LIMIT, "one command caused more than 100000 steps across instances");
         goto done;
     }
-    if (t->rt->incidents_fail && fx.n == 1 && fx.items[0].kind == BPM_FX_INCIDENT) {
+    bool refuse = t->rt->incidents_fail || t->refuse_incidents;
+    t->refuse_incidents = false;
+    if (refuse && fx.n == 1 && fx.items[0].kind == BPM_FX_INCIDENT) {
         const bpm_effect *e = &fx.items[0];
         rc = bpm_err_set(err, BPM_INVALID, "incident at \"%s\": %s", e->node ? e->node->id : inst->process->id,
                          e->message ? e->message : "");
@@ -365,6 +368,54 @@ bpm_rc bpm_runtime_run(const bpm_runtime *rt, const char *instance_id, const bpm
     if (!rc && a.incident[0])
         rc = bpm_err_set(err, BPM_INVALID, "%s", a.incident); /* recorded; the instance is as it was */
     return rc;
+}
+
+typedef struct modify_args {
+    const char *instance_id;
+    const bpm_modification *mods;
+    size_t n;
+} modify_args;
+
+/* Element ids become nodes of the locked instance's process, so an unknown
+ * one is refused before anything ran. */
+static bpm_rc modify_body(tx *t, void *arg, bpm_err *err)
+{
+    modify_args *a = arg;
+    const bpm_store *s = STORE(t);
+    bpm_inst *inst = NULL;
+    bpm_rc rc = s->ops->lock(s->self, a->instance_id, &inst, err);
+    if (rc)
+        return rc;
+    const bpm_model *m = NULL;
+    const bpm_process *p = NULL;
+    if ((rc = s->ops->model(s->self, inst->definition_id, &m, &p, err))) {
+        bpm_inst_free(inst);
+        return rc;
+    }
+    bpm_cmd *ins = bpm_arena_calloc(t->arena, a->n ? a->n : 1, sizeof *ins);
+    for (size_t i = 0; i < a->n; i++) {
+        const bpm_modification *mo = &a->mods[i];
+        const bpm_node *n = mo->element ? bpm_model_find_node(inst->process, mo->element) : NULL;
+        if (!n) {
+            rc = bpm_err_set(err, BPM_NOT_FOUND, "element \"%s\" is not in process \"%s\"",
+                             mo->element ? mo->element : "", inst->process->id);
+            bpm_inst_free(inst);
+            return rc;
+        }
+        ins[i] = (bpm_cmd){.kind = mo->kind, .node = n, .vars = mo->vars};
+    }
+    bpm_cmd cmd = {.kind = BPM_CMD_MODIFY, .instructions = ins, .n_instructions = a->n, .operation = "modify"};
+    /* an operator's instruction that cannot run is refused, as Camunda 7
+     * refuses the whole modification: no incident is left behind */
+    t->refuse_incidents = true;
+    return step(t, inst, m, &cmd, NULL, err);
+}
+
+bpm_rc bpm_runtime_modify(const bpm_runtime *rt, const char *instance_id, const bpm_modification *mods, size_t n,
+                          const char *user, int64_t now_ms, bpm_err *err)
+{
+    modify_args a = {.instance_id = instance_id, .mods = mods, .n = n};
+    return transact(rt, now_ms, user, modify_body, &a, err);
 }
 
 typedef struct corr_args {

@@ -32,9 +32,27 @@ bpm_rc bpm_runtime_start(const bpm_runtime *rt, const char *definition_id, const
 
 /* Runs one command on one instance (complete, trigger, error, escalate,
  * cancel, suspend, resume, modify). An incident is recorded and reported as
- * BPM_INVALID; the instance stays as it was. */
+ * BPM_INVALID; the instance stays as it was. A cmd->operation goes into the
+ * history in the same transaction, with user. */
 bpm_rc bpm_runtime_run(const bpm_runtime *rt, const char *instance_id, const bpm_cmd *cmd, const char *user,
                        int64_t now_ms, bpm_err *err);
+
+/* One instruction of a process instance modification, by element id. */
+typedef struct bpm_modification {
+    bpm_cmd_kind kind;   /* BPM_CMD_MODIFY_CANCEL, _START_BEFORE or _START_AFTER */
+    const char *element; /* the element's id in the instance's process */
+    json_t *vars;        /* borrowed: variables of a started token, or NULL */
+} bpm_modification;
+
+/* Camunda 7's process instance modification: the n instructions applied in
+ * order to one instance in one step and one transaction, recorded in the
+ * history as the operation "modify" by user. BPM_NOT_FOUND naming the
+ * element when one is not in the instance's process, BPM_CONFLICT for an
+ * ended or suspended instance, BPM_INVALID naming the element when an
+ * instruction cannot run (a failing script, no single flow to start after;
+ * no incident is recorded): in each case nothing is written. */
+bpm_rc bpm_runtime_modify(const bpm_runtime *rt, const char *instance_id, const bpm_modification *mods, size_t n,
+                          const char *user, int64_t now_ms, bpm_err *err);
 
 /* Delivers a message: to waiting subscriptions (name, key and/or business
  * key), else to message start events. all=false: exactly one target

@@ -22,5 +22,8 @@ bpm_rc bpm_cli_connect(bpm_pg **out, bool quiet, bpm_err *err);
 /* BPMND_HISTORY: full (default), activity or none. */
 #include "pgstore.h"
 bpm_history_level bpm_cli_history_level(void);
+/* The operator an action is recorded under: user (--user) when given, else
+ * the login running bpmnctl, else NULL. Borrowed. */
+const char *bpm_cli_operator(const char *user);
 
 #endif

@@ -64,8 +64,19 @@ int bpm_cli_worker(int argc, char **argv)
 
 int bpm_cli_retry(int argc, char **argv)
 {
-    if (argc < 1) {
-        fprintf(stderr, "usage: bpmnctl retry JOB_OR_INCIDENT_ID\n");
+    const char *id = NULL, *user = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
+            user = argv[++i];
+        else if (!id && argv[i][0] != '-')
+            id = argv[i];
+        else {
+            id = NULL;
+            break;
+        }
+    }
+    if (!id) {
+        fprintf(stderr, "usage: bpmnctl retry JOB_OR_INCIDENT_ID [--user U]\n");
         return 2;
     }
     bpm_err err = {0};
@@ -74,7 +85,7 @@ int bpm_cli_retry(int argc, char **argv)
         fprintf(stderr, "bpmnctl: %s\n", err.msg);
         return 1;
     }
-    bpm_rc rc = bpm_jobs_retry(pg, argv[0], &err);
+    bpm_rc rc = bpm_jobs_retry(pg, id, bpm_cli_operator(user), &err);
     bpm_pg_close(pg);
     if (rc) {
         fprintf(stderr, "bpmnctl: %s\n", err.msg);

@@ -130,19 +130,23 @@ bpm_rc bpm_jobs_fail(bpm_pg *pg, const bpm_job *job, const char *message, int64_
                4, pi, NULL, "open an incident", err);
 }
 
-bpm_rc bpm_jobs_retry(bpm_pg *pg, const char *job_or_incident, bpm_err *err)
+bpm_rc bpm_jobs_retry(bpm_pg *pg, const char *job_or_incident, const char *user, bpm_err *err)
 {
-    const char *p[1] = {job_or_incident};
+    const char *p[2] = {job_or_incident, user};
     PGresult *res = NULL;
     bpm_rc rc = run(pg,
                     "with target as (select j.id from job j where j.id = $1 union select n.configuration from incident n"
-                    " where n.id = $1), upd as (update job set retries = null, due_at = now() - interval '1 ms',"
+                    " where n.id = $1), upd as (update job set retries = case when kind = 'job' then"
+                    " (payload->>'retries')::int end, due_at = now() - interval '1 ms',"
                     " lock_owner = null, lock_expires_at = null where id in (select id from target) returning id,"
                     " instance_id), res as (update incident set resolved_at = now() where configuration in (select id"
-                    " from upd) and resolved_at is null returning instance_id), h as (insert into history (instance_id,"
-                    " kind, detail) select instance_id, 'operation', jsonb_build_object('operation', 'retry', 'job', id)"
-                    " from upd) select count(*) from upd",
-                    1, p, &res, "retry the job", err);
+                    " from upd) and resolved_at is null returning id, instance_id, element_id), r as (insert into"
+                    " history (instance_id, kind, element_id, user_id, detail) select instance_id, 'incident-resolved',"
+                    " element_id, $2, jsonb_build_object('incident', id) from res), h as (insert into history (instance_id,"
+                    " definition_key, business_key, kind, user_id, detail) select u.instance_id, i.definition_key,"
+                    " i.business_key, 'operation', $2, jsonb_build_object('operation', 'retry', 'job', u.id)"
+                    " from upd u join process_instance i on i.id = u.instance_id) select count(*) from upd",
+                    2, p, &res, "retry the job", err);
     if (rc)
         return rc;
     bool found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;

@@ -37,8 +37,10 @@ bpm_rc bpm_jobs_fail(bpm_pg *pg, const bpm_job *job, const char *message, int64_
                      bpm_err *err);
 
 /* `bpmnctl retry`: a job id or an incident id; gives the job its retries back
- * (3, or the retry cycle's count), due now, and resolves its incident. */
-bpm_rc bpm_jobs_retry(bpm_pg *pg, const char *job_or_incident, bpm_err *err);
+ * (3, or the retry cycle's count; a Camunda 8 job the diagram's retries), due
+ * now, and resolves its incident; the history records the operation by user
+ * (may be NULL) in the same statement. */
+bpm_rc bpm_jobs_retry(bpm_pg *pg, const char *job_or_incident, const char *user, bpm_err *err);
 
 /* A timer start event that fell due: start an instance, then call
  * bpm_jobs_start_done (at-least-once: a crash in between starts it again

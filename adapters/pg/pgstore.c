@@ -370,18 +370,25 @@ static void open_wait(batch *b, const bpm_inst *inst, const bpm_wait *w, bpm_are
             kind = t && strcmp(t, "connector") == 0 ? "connector" : t && strcmp(t, "job") == 0 ? "job" : "external";
         }
         snprintf(prio, sizeof prio, "%lld", (long long)json_integer_value(json_object_get(w->data, "priority")));
+        /* Camunda 8 jobs count failures down from the diagram's retries
+         * (zeebe:taskDefinition, default 3); Camunda 7 external tasks keep
+         * NULL until the worker's first failure sets them */
+        char retries[24];
+        const json_t *r = strcmp(kind, "job") == 0 ? json_object_get(w->data, "retries") : NULL;
+        if (json_is_integer(r))
+            snprintf(retries, sizeof retries, "%lld", (long long)json_integer_value(r));
         char *payload = w->data ? json_dumps(w->data, JSON_COMPACT) : NULL;
         char now_iso[BPM_TIMER_ISO_SIZE];
         iso(b->now_ms, now_iso, sizeof now_iso);
-        const char *p[11] = {id, inst->id, wid, kind, w->node->id, inst->definition_id, topic,
+        const char *p[12] = {id, inst->id, wid, kind, w->node->id, inst->definition_id, topic,
                              due_at ? due_at : now_iso, prio, payload ? bpm_arena_strdup(a, payload) : NULL,
-                             w->node->async.retry_time_cycle};
+                             w->node->async.retry_time_cycle, json_is_integer(r) ? retries : NULL};
         free(payload);
         send(b,
              "insert into job (id, instance_id, wait_id, kind, element_id, definition_id, topic, due_at, priority,"
-             " payload, retry_cycle) values ($1, $2, $3::int, $4, $5, $6, $7, $8::timestamptz, $9::bigint,"
-             " $10::jsonb, $11)",
-             11, p);
+             " payload, retry_cycle, retries) values ($1, $2, $3::int, $4, $5, $6, $7, $8::timestamptz, $9::bigint,"
+             " $10::jsonb, $11, $12::int)",
+             12, p);
         /* idle workers sleep on this channel instead of polling */
         const char *pn[1] = {kind};
         send(b, "select pg_notify('bpmnd_jobs', $1)", 1, pn);
@@ -490,6 +497,13 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                                                   json_pack("{s:s?}", "message", e->message)));
             break;
         }
+        case BPM_FX_OPERATION:
+            /* an operator's command, written with what it caused */
+            if (s->history == BPM_HISTORY_NONE)
+                break;
+            json_array_append_new(hist, json_pack("{s:s, s:s, s:s?, s:O?}", "at", at, "kind", "operation", "user", user,
+                                                  "detail", e->value));
+            break;
         case BPM_FX_ENTER:
         case BPM_FX_LEAVE:
         case BPM_FX_CANCEL:

@@ -259,16 +259,59 @@ static void test_modify(void **state)
                      BPM_OK);
     assert_int_equal(f.inst->state, BPM_INST_ACTIVE); /* T still waits */
     assert_true(json_is_true(bpm_exec_get_var(f.inst, bpm_inst_root(f.inst)->id, "done")));
-    /* cancel the token at T: nothing is left, the instance completes */
+    /* cancel the token at T: nothing is left, so the instance is cancelled
+     * too (Camunda 7 process instance modification) */
     assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY_CANCEL, .node = bpm_model_find_node(p, "T")}, NULL), BPM_OK);
-    assert_int_equal(f.inst->state, BPM_INST_COMPLETED);
+    assert_int_equal(f.inst->state, BPM_INST_TERMINATED);
     teardown(&f);
 
     setup_doc(&f, task_then_script);
     p = &f.m->processes[0];
     assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
     assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY_CANCEL, .node = bpm_model_find_node(p, "T")}, NULL), BPM_OK);
-    assert_int_equal(f.inst->state, BPM_INST_COMPLETED);
+    assert_int_equal(f.inst->state, BPM_INST_TERMINATED);
+    teardown(&f);
+
+    /* in one modification, cancel T and start before X: the token moves,
+     * the instance is not ended on the way; the operation opens the effects */
+    setup_doc(&f, task_then_script);
+    p = &f.m->processes[0];
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    bpm_cmd moves[2] = {{.kind = BPM_CMD_MODIFY_CANCEL, .node = bpm_model_find_node(p, "T")},
+                        {.kind = BPM_CMD_MODIFY_START_BEFORE, .node = bpm_model_find_node(p, "X")}};
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY, .instructions = moves, .n_instructions = 2,
+                                       .operation = "modify"},
+                         NULL),
+                     BPM_OK);
+    assert_int_equal(f.inst->state, BPM_INST_COMPLETED); /* X ran to the end event */
+    assert_true(json_is_true(bpm_exec_get_var(f.inst, bpm_inst_root(f.inst)->id, "done")));
+    assert_int_equal(f.fx.items[0].kind, BPM_FX_OPERATION);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(f.fx.items[0].value, "instructions"), 1), "activityId")),
+                        "X");
+    /* the other way round: X runs to its end while T still waits, then
+     * cancelling T leaves nothing, and the instance is cancelled (as in
+     * Camunda 7, where the order of the instructions matters) */
+    teardown(&f);
+    setup_doc(&f, task_then_script);
+    p = &f.m->processes[0];
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    bpm_cmd swapped[2] = {{.kind = BPM_CMD_MODIFY_START_BEFORE, .node = bpm_model_find_node(p, "X")},
+                          {.kind = BPM_CMD_MODIFY_CANCEL, .node = bpm_model_find_node(p, "T")}};
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY, .instructions = swapped, .n_instructions = 2}, NULL),
+                     BPM_OK);
+    assert_int_equal(f.inst->state, BPM_INST_TERMINATED);
+    /* a modification without instructions, or with a non-modification in it, is refused */
+    teardown(&f);
+    setup_doc(&f, task_then_script);
+    p = &f.m->processes[0];
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY, .instructions = NULL, .n_instructions = 0}, &err),
+                     BPM_BAD_REQUEST);
+    bpm_cmd bad[1] = {{.kind = BPM_CMD_CANCEL}};
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_MODIFY, .instructions = bad, .n_instructions = 1}, &err),
+                     BPM_BAD_REQUEST);
+    assert_true(wait_at(&f, "T") != 0);
     teardown(&f);
 
     setup_doc(&f, task_then_script);
