@@ -29,6 +29,7 @@ typedef struct bpm_api_req {
     bpm_session *s;
     int64_t now_ms;           /* engine time at arrival */
     bool resumed;             /* called again after parking (long polling) */
+    bool last_chance;         /* the parking time is up: answer now, do not park */
 } bpm_api_req;
 
 typedef struct bpm_api_resp {

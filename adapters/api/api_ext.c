@@ -167,7 +167,7 @@ BPM_API_HANDLER(bpm_api_ext_fetch_and_lock)
             /* nothing yet and a timeout given: wait for work (long polling);
              * the first call decides the deadline, later calls keep it */
             int64_t timeout = art && json_is_integer(art) ? json_integer_value(art) : 0;
-            if (json_array_size(out) == 0 && timeout > 0 && mt && json_integer_value(mt) > 0) {
+            if (json_array_size(out) == 0 && timeout > 0 && mt && json_integer_value(mt) > 0 && !req->last_chance) {
                 json_decref(out);
                 r->park_until_ms = req->now_ms + timeout;
             } else {

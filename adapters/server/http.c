@@ -24,13 +24,15 @@
 #include "session.h"
 
 typedef struct request {
-    char *uri;           /* as sent, with the query */
+    char *uri;           /* as sent; split at '?' on first use */
+    const char *query;   /* into uri */
     char *body;
     size_t len, cap;
     bool too_big;
     bool headers_seen; /* the first call comes before any body */
     bool parked, resumed;
     int64_t wake_wall_ms;
+    int64_t deadline_wall_ms; /* set when first parked; kept across resumes */
     int64_t started_ns;
     struct MHD_Connection *conn;
     struct request *next; /* in the parked list */
@@ -254,12 +256,15 @@ static enum MHD_Result answer_plain(struct MHD_Connection *c, int status, const 
 static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c, const char *method)
 {
     char *uri = r->uri;
-    char *q = strchr(uri, '?');
-    const char *query = "";
-    if (q) {
-        *q = '\0';
-        query = q + 1;
+    if (!r->query) { /* split once: a resumed request comes through here again */
+        char *q = strchr(uri, '?');
+        r->query = "";
+        if (q) {
+            *q = '\0';
+            r->query = q + 1;
+        }
     }
+    const char *query = r->query;
     const char *path = uri;
     if (strcmp(path, "/health") == 0)
         return answer_plain(c, 200, NULL, "{\"status\":\"UP\"}", method);
@@ -310,6 +315,7 @@ static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c,
     bpm_api_resp resp = {0};
     bpm_api_req req = {.method = method, .path = path, .query = query, .body = r->body ? r->body : "",
                        .body_len = r->len, .resumed = r->resumed};
+    req.last_chance = r->deadline_wall_ms && bpm_session_wall_ms() >= r->deadline_wall_ms;
     req.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     char base[300];
     header_list(h, c, base, sizeof base);
@@ -356,10 +362,11 @@ static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c,
                     if (atomic_load(&h->stopping)) {
                         bpm_api_text(&resp, 200, "[]"); /* shutting down: answer now */
                     } else {
-                        int64_t wake = bpm_session_wall_ms() + (resp.park_until_ms - req.now_ms);
+                        if (!r->deadline_wall_ms)
+                            r->deadline_wall_ms = bpm_session_wall_ms() + (resp.park_until_ms - req.now_ms);
                         free(resp.body);
                         bpm_auth_user_cleanup(&who);
-                        park(h, r, wake);
+                        park(h, r, r->deadline_wall_ms);
                         return MHD_YES;
                     }
                 }

@@ -12,3 +12,18 @@ fresh_schema() {
   psql -q "$BPMND_DATABASE_URL" -c "drop schema public cascade; create schema public" >/dev/null 2>&1
   $c db migrate >/dev/null
 }
+# Starts bpmnd on a free loopback port (extra arguments are passed on) and
+# sets $base to its /engine-rest URL; it is stopped when the script exits.
+start_bpmnd() {
+  local port
+  port=$((30000 + RANDOM % 20000))
+  while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
+  "$build/adapters/server/bpmnd" --listen 127.0.0.1:$port "$@" 2>>"${bpmnd_log:=/tmp/bpmnd-e2e.$$.log}" &
+  bpmnd_pid=$!
+  trap 'kill $bpmnd_pid 2>/dev/null; wait $bpmnd_pid 2>/dev/null' EXIT
+  base="http://127.0.0.1:$port/engine-rest"
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0; sleep 0.1; done
+  echo "bpmnd did not start:"; cat "$bpmnd_log"; exit 1
+}
+# curl returning "STATUS BODY"; extra arguments are passed on.
+http() { curl -s -o /tmp/http-body.$$ -w '%{http_code}' "$@"; echo " $(cat /tmp/http-body.$$)"; }
