@@ -265,13 +265,17 @@ bpm_rc bpm_restquery_varfilters(const bpm_restquery *q, const char *name,
         *n_filters = 0;
         return BPM_OK;
     }
-    bpm_restquery_varfilter *out = bpm_arena_calloc(q->arena, n ? n : 1, sizeof *out);
+    if (n == 0) /* "variables=": Camunda splits it into one empty expression */
+        return cannot_set(err, name, v,
+                          "variable query parameter has to have format KEY_OPERATOR_VALUE");
+    bpm_restquery_varfilter *out = bpm_arena_calloc(q->arena, n, sizeof *out);
     for (size_t i = 0; i < n; i++) {
         const char *item = items[i];
         const char *u1 = strchr(item, '_');
         const char *u2 = u1 ? strchr(u1 + 1, '_') : NULL;
-        /* exactly three non-empty parts, as Camunda's split("_") demands */
-        if (!u1 || !u2 || strchr(u2 + 1, '_') || u1 == item || u2 == u1 + 1 || !u2[1])
+        /* three parts, as Camunda's split("_") demands; an empty op is left
+         * to the comparator check below */
+        if (!u1 || !u2 || strchr(u2 + 1, '_') || u1 == item || !u2[1])
             return cannot_set(err, name, v,
                               "variable query parameter has to have format KEY_OPERATOR_VALUE");
         size_t oplen = (size_t)(u2 - u1 - 1);
