@@ -376,9 +376,11 @@ static bpm_rc convert(const conv *c, const json_t *v, const json_t *info, vtype 
     case T_BOOLEAN:
         if (json_is_boolean(v))
             *out = json_boolean(json_is_true(v));
-        else if (json_is_string(v) && strcmp(json_string_value(v), "true") == 0)
+        else if (json_is_string(v) && json_string_length(v) == 4 &&
+                 memcmp(json_string_value(v), "true", 4) == 0)
             *out = json_true();
-        else if (json_is_string(v) && strcmp(json_string_value(v), "false") == 0)
+        else if (json_is_string(v) && json_string_length(v) == 5 &&
+                 memcmp(json_string_value(v), "false", 5) == 0)
             *out = json_false();
         else
             return cannot_convert(c, v, t);
@@ -502,8 +504,9 @@ bpm_rc bpm_restvars_decode(const json_t *typed_map, json_t **vars, json_t **tran
                            "Invalid variables: expected a JSON object of typed values");
     json_t *plain = json_object(), *trans = json_object();
     const char *name;
+    size_t name_len; /* a name may hold "\u0000": keep it whole */
     json_t *typed;
-    json_object_foreach((json_t *)typed_map, name, typed)
+    json_object_keylen_foreach((json_t *)typed_map, name, name_len, typed)
     {
         json_t *value;
         bool is_transient;
@@ -513,7 +516,7 @@ bpm_rc bpm_restvars_decode(const json_t *typed_map, json_t **vars, json_t **tran
             json_decref(trans);
             return rc;
         }
-        json_object_set_new(is_transient ? trans : plain, name, value);
+        json_object_setn_new(is_transient ? trans : plain, name, name_len, value);
     }
     *vars = plain;
     if (transient)
@@ -596,10 +599,11 @@ json_t *bpm_restvars_encode(const json_t *vars)
     BPM_ASSERT(!vars || json_is_object(vars));
     json_t *out = json_object();
     const char *name;
+    size_t name_len;
     json_t *v;
-    json_object_foreach((json_t *)vars, name, v)
+    json_object_keylen_foreach((json_t *)vars, name, name_len, v)
     {
-        json_object_set_new(out, name, bpm_restvars_encode_one(v));
+        json_object_setn_new(out, name, name_len, bpm_restvars_encode_one(v));
     }
     return out;
 }

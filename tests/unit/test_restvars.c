@@ -30,7 +30,7 @@ static json_t *J(const char *text)
     }
     buf[o] = '\0';
     json_error_t e;
-    json_t *v = json_loads(buf, JSON_DECODE_ANY, &e);
+    json_t *v = json_loads(buf, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
     if (!v) {
         print_error("bad test JSON %s: %s\n", buf, e.text);
         fail();
@@ -127,6 +127,7 @@ static const struct {
     {"{'value':'TRUE','type':'Boolean'}", NULL,
      "Cannot convert value 'TRUE' of type 'Boolean' to java type java.lang.Boolean"},
     {"{'value':1,'type':'Boolean'}", NULL, "to java type java.lang.Boolean"},
+    {"{'value':'true\\u0000','type':'Boolean'}", NULL, "to java type java.lang.Boolean"},
     {"{'value':null,'type':'Boolean'}", "null", NULL},
     /* Date: validated, stored normalised to UTC in our format */
     {"{'value':'2013-01-23T13:42:42.657+0200','type':'Date'}", "'2013-01-23T11:42:42.657+0000'",
@@ -394,6 +395,20 @@ static void test_decode_map(void **state)
     map = J("{'a\\nb':{'value':'x','type':'Nope'}}");
     assert_int_equal(bpm_restvars_decode(map, &vars, NULL, &err), BPM_BAD_REQUEST);
     assert_string_equal(err.msg, "Unsupported value type 'Nope' (variable 'a?b')");
+    json_decref(map);
+    /* names are kept whole, even with a NUL inside (the parser refuses
+     * such keys, but a caller can build them) */
+    map = J("{'a':{'value':2}}");
+    json_object_setn_new(map, "a\0b", 3, J("{'value':1}"));
+    assert_int_equal(bpm_restvars_decode(map, &vars, NULL, &err), BPM_OK);
+    assert_int_equal(json_object_size(vars), 2);
+    assert_int_equal(json_integer_value(json_object_getn(vars, "a\0b", 3)), 1);
+    assert_int_equal(json_integer_value(json_object_get(vars, "a")), 2);
+    json_t *typed = bpm_restvars_encode(vars);
+    assert_int_equal(json_object_size(typed), 2);
+    assert_non_null(json_object_getn(typed, "a\0b", 3));
+    json_decref(typed);
+    json_decref(vars);
     json_decref(map);
     /* err may be NULL */
     map = J("{'a':{'value':'x','type':'Nope'}}");
