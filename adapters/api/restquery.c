@@ -112,8 +112,8 @@ static bpm_rc cannot_set(bpm_err *err, const char *name, const char *value, cons
     bpm_quote_str(name, qn, sizeof qn);
     bpm_quote_str(value, qv, sizeof qv);
     if (reason)
-        return bpm_err_set(err, BPM_BAD_REQUEST, "Cannot set query parameter '%s' to value '%s': %s",
-                           qn, qv, reason);
+        return bpm_err_set(err, BPM_BAD_REQUEST,
+                           "Cannot set query parameter '%s' to value '%s': %s", qn, qv, reason);
     return bpm_err_set(err, BPM_BAD_REQUEST, "Cannot set query parameter '%s' to value '%s'", qn,
                        qv);
 }
@@ -228,8 +228,9 @@ bpm_rc bpm_restquery_sort_check(const char *sort_by, const char *sort_order,
     if (sort_order && strcmp(sort_order, "asc") != 0 && strcmp(sort_order, "desc") != 0)
         return cannot_set(err, "sortOrder", sort_order, NULL);
     if (!sort_by != !sort_order)
-        return bpm_err_set(err, BPM_BAD_REQUEST, "Only a single sorting parameter specified. "
-                                                 "sortBy and sortOrder required");
+        return bpm_err_set(err, BPM_BAD_REQUEST,
+                           "Only a single sorting parameter specified. "
+                           "sortBy and sortOrder required");
     out->by = by;
     out->desc = sort_order && strcmp(sort_order, "desc") == 0;
     return BPM_OK;
@@ -243,8 +244,9 @@ bpm_rc bpm_restquery_sort_get(const bpm_restquery *q, const char *const *allowed
 }
 
 static const char *const op_names[] = {
-    [BPM_RESTQUERY_EQ] = "eq",     [BPM_RESTQUERY_NEQ] = "neq",   [BPM_RESTQUERY_GT] = "gt",
-    [BPM_RESTQUERY_GTEQ] = "gteq", [BPM_RESTQUERY_LT] = "lt",     [BPM_RESTQUERY_LTEQ] = "lteq",
+    [BPM_RESTQUERY_EQ] = "eq",     [BPM_RESTQUERY_NEQ] = "neq",
+    [BPM_RESTQUERY_GT] = "gt",     [BPM_RESTQUERY_GTEQ] = "gteq",
+    [BPM_RESTQUERY_LT] = "lt",     [BPM_RESTQUERY_LTEQ] = "lteq",
     [BPM_RESTQUERY_LIKE] = "like", [BPM_RESTQUERY_NOT_LIKE] = "notLike",
 };
 

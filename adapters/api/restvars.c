@@ -31,15 +31,21 @@ typedef enum vtype {
 } vtype;
 
 static const struct {
-    const char *name;  /* as Camunda returns it */
-    const char *java;  /* for "Cannot convert value ... to java type ..." */
+    const char *name; /* as Camunda returns it */
+    const char *java; /* for "Cannot convert value ... to java type ..." */
 } types[] = {
-    [T_STRING] = {"String", "java.lang.String"},    [T_INTEGER] = {"Integer", "java.lang.Integer"},
-    [T_SHORT] = {"Short", "java.lang.Short"},       [T_LONG] = {"Long", "java.lang.Long"},
-    [T_DOUBLE] = {"Double", "java.lang.Double"},    [T_BOOLEAN] = {"Boolean", "java.lang.Boolean"},
-    [T_DATE] = {"Date", "java.util.Date"},          [T_NULL] = {"Null", NULL},
-    [T_JSON] = {"Json", NULL},                      [T_XML] = {"Xml", NULL},
-    [T_OBJECT] = {"Object", NULL},                  [T_BYTES] = {"Bytes", "[B"},
+    [T_STRING] = {"String", "java.lang.String"},
+    [T_INTEGER] = {"Integer", "java.lang.Integer"},
+    [T_SHORT] = {"Short", "java.lang.Short"},
+    [T_LONG] = {"Long", "java.lang.Long"},
+    [T_DOUBLE] = {"Double", "java.lang.Double"},
+    [T_BOOLEAN] = {"Boolean", "java.lang.Boolean"},
+    [T_DATE] = {"Date", "java.util.Date"},
+    [T_NULL] = {"Null", NULL},
+    [T_JSON] = {"Json", NULL},
+    [T_XML] = {"Xml", NULL},
+    [T_OBJECT] = {"Object", NULL},
+    [T_BYTES] = {"Bytes", "[B"},
     [T_FILE] = {"File", NULL},
 };
 #define N_TYPES (sizeof types / sizeof types[0])
@@ -51,7 +57,8 @@ typedef struct conv {
     bpm_err *err;
 } conv;
 
-static bpm_rc failv(const conv *c, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static bpm_rc failv(const conv *c, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static bpm_rc failv(const conv *c, const char *fmt, va_list ap)
 {
@@ -430,8 +437,9 @@ static bpm_rc convert(const conv *c, const json_t *v, const json_t *info, vtype 
     case T_XML:
     case T_OBJECT:
         if (!json_is_string(v))
-            return fail(c, "Must provide 'null' or String value for value of SerializableValue "
-                           "type '%s'",
+            return fail(c,
+                        "Must provide 'null' or String value for value of SerializableValue "
+                        "type '%s'",
                         types[t].name);
         *out = json_deep_copy(v);
         return BPM_OK;
@@ -496,8 +504,7 @@ bpm_rc bpm_restvars_decode_one(const char *name, const json_t *typed, json_t **v
     return decode_one(name, typed, value, is_transient, err);
 }
 
-bpm_rc bpm_restvars_decode(const json_t *typed_map, json_t **vars, json_t **transient,
-                           bpm_err *err)
+bpm_rc bpm_restvars_decode(const json_t *typed_map, json_t **vars, json_t **transient, bpm_err *err)
 {
     if (typed_map && !json_is_null(typed_map) && !json_is_object(typed_map))
         return bpm_err_set(err, BPM_BAD_REQUEST,

@@ -61,10 +61,9 @@ static void test_boundary(void **state)
         char out[BPM_MULTIPART_BOUNDARY_SIZE] = "untouched";
         bpm_err err = {0};
         bpm_rc rc = bpm_multipart_boundary(boundaries[i].ct, out, sizeof out, &err);
-        bool ok = boundaries[i].boundary
-                      ? rc == BPM_OK && strcmp(out, boundaries[i].boundary) == 0
-                      : rc == BPM_BAD_REQUEST && strcmp(out, "untouched") == 0 &&
-                            strstr(err.msg, boundaries[i].err);
+        bool ok = boundaries[i].boundary ? rc == BPM_OK && strcmp(out, boundaries[i].boundary) == 0
+                                         : rc == BPM_BAD_REQUEST && strcmp(out, "untouched") == 0 &&
+                                               strstr(err.msg, boundaries[i].err);
         if (!ok) {
             print_error("row %zu [%s]: rc %d, out \"%s\", msg \"%s\"\n", i,
                         boundaries[i].ct ? boundaries[i].ct : "NULL", (int)rc, out, err.msg);
@@ -74,13 +73,13 @@ static void test_boundary(void **state)
     /* the caller's buffer bounds the boundary too */
     char small[4] = "xyz";
     bpm_err err = {0};
-    assert_int_equal(bpm_multipart_boundary("multipart/form-data; boundary=abcd", small,
-                                            sizeof small, &err),
-                     BPM_BAD_REQUEST);
+    assert_int_equal(
+        bpm_multipart_boundary("multipart/form-data; boundary=abcd", small, sizeof small, &err),
+        BPM_BAD_REQUEST);
     assert_string_equal(small, "xyz");
-    assert_int_equal(bpm_multipart_boundary("multipart/form-data; boundary=abc", small,
-                                            sizeof small, &err),
-                     BPM_OK);
+    assert_int_equal(
+        bpm_multipart_boundary("multipart/form-data; boundary=abc", small, sizeof small, &err),
+        BPM_OK);
     assert_string_equal(small, "abc");
 }
 
@@ -377,8 +376,8 @@ static void test_malformed(void **state)
         char *body;
         bpm_rc rc = parse(malformed[i].body, strlen(malformed[i].body), "b", 0, &mp, &err, &body);
         free(body);
-        if (rc != malformed[i].rc || !strstr(err.msg, malformed[i].err) || mp.parts ||
-            mp.n_parts || mp.arena) {
+        if (rc != malformed[i].rc || !strstr(err.msg, malformed[i].err) || mp.parts || mp.n_parts ||
+            mp.arena) {
             print_error("row %zu: rc %d, msg \"%s\", want \"%s\"\n", i, (int)rc, err.msg,
                         malformed[i].err);
             fail();
@@ -386,7 +385,8 @@ static void test_malformed(void **state)
         bpm_multipart_cleanup(&mp);
     }
     /* a NUL inside a header line */
-    static const char nul[] = "--b\r\nContent-Disposition: form-data; name=\"a\0b\"\r\n\r\nx\r\n--b--";
+    static const char nul[] =
+        "--b\r\nContent-Disposition: form-data; name=\"a\0b\"\r\n\r\nx\r\n--b--";
     bpm_multipart mp;
     bpm_err err = {0};
     char *body;
@@ -460,10 +460,10 @@ static void test_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_boundary),      cmocka_unit_test(test_modeler_body),
+        cmocka_unit_test(test_boundary),          cmocka_unit_test(test_modeler_body),
         cmocka_unit_test(test_bare_lf_and_mixed), cmocka_unit_test(test_preamble_epilogue_padding),
-        cmocka_unit_test(test_headers),       cmocka_unit_test(test_contents),
-        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_headers),           cmocka_unit_test(test_contents),
+        cmocka_unit_test(test_malformed),         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

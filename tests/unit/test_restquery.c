@@ -179,13 +179,13 @@ static void test_paging(void **state)
         bpm_restquery_page pg = {SENTINEL, SENTINEL};
         bpm_err err = {0};
         bpm_rc rc = bpm_restquery_page_get(&q, &pg, &err);
-        bool ok = pages[i].err ? rc == BPM_BAD_REQUEST && strstr(err.msg, pages[i].err) &&
-                                     pg.first == SENTINEL && pg.max == SENTINEL
-                               : rc == BPM_OK && pg.first == pages[i].first &&
-                                     pg.max == pages[i].max;
+        bool ok = pages[i].err
+                      ? rc == BPM_BAD_REQUEST && strstr(err.msg, pages[i].err) &&
+                            pg.first == SENTINEL && pg.max == SENTINEL
+                      : rc == BPM_OK && pg.first == pages[i].first && pg.max == pages[i].max;
         if (!ok) {
-            print_error("row %zu \"%s\": rc %d, first %lld, max %lld, msg \"%s\"\n", i,
-                        pages[i].qs, (int)rc, (long long)pg.first, (long long)pg.max, err.msg);
+            print_error("row %zu \"%s\": rc %d, first %lld, max %lld, msg \"%s\"\n", i, pages[i].qs,
+                        (int)rc, (long long)pg.first, (long long)pg.max, err.msg);
             fail();
         }
         bpm_restquery_cleanup(&q);
@@ -348,10 +348,10 @@ static void test_varfilters(void **state)
         bpm_restquery_op op;
         const char *value;
     } want[] = {
-        {"a", BPM_RESTQUERY_EQ, "1"},     {"b", BPM_RESTQUERY_NEQ, "x"},
-        {"c", BPM_RESTQUERY_GT, "5"},     {"d", BPM_RESTQUERY_GTEQ, "5"},
-        {"e", BPM_RESTQUERY_LT, "5"},     {"f", BPM_RESTQUERY_LTEQ, "5"},
-        {"g", BPM_RESTQUERY_LIKE, "x%"},  {"h", BPM_RESTQUERY_NOT_LIKE, "y z"},
+        {"a", BPM_RESTQUERY_EQ, "1"},    {"b", BPM_RESTQUERY_NEQ, "x"},
+        {"c", BPM_RESTQUERY_GT, "5"},    {"d", BPM_RESTQUERY_GTEQ, "5"},
+        {"e", BPM_RESTQUERY_LT, "5"},    {"f", BPM_RESTQUERY_LTEQ, "5"},
+        {"g", BPM_RESTQUERY_LIKE, "x%"}, {"h", BPM_RESTQUERY_NOT_LIKE, "y z"},
     };
     for (size_t i = 0; i < 8; i++) {
         assert_string_equal(f[i].name, want[i].name);
@@ -391,8 +391,9 @@ static void test_varfilters(void **state)
         f = (const bpm_restquery_varfilter *)&q;
         n = 77;
         bpm_rc rc = bpm_restquery_varfilters(&q, "variables", &f, &n, &err);
-        snprintf(want_msg, sizeof want_msg, "Cannot set query parameter 'variables' to value '%s': %s",
-                 bad[i].value, bad[i].why);
+        snprintf(want_msg, sizeof want_msg,
+                 "Cannot set query parameter 'variables' to value '%s': %s", bad[i].value,
+                 bad[i].why);
         if (rc != BPM_BAD_REQUEST || strcmp(err.msg, want_msg) != 0 || n != 77 ||
             f != (const bpm_restquery_varfilter *)&q) {
             print_error("\"%s\": rc %d, msg \"%s\", want \"%s\"\n", bad[i].value, (int)rc, err.msg,
@@ -415,11 +416,11 @@ static void test_op_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),     cmocka_unit_test(test_get),
+        cmocka_unit_test(test_parse),        cmocka_unit_test(test_get),
         cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_bool),
-        cmocka_unit_test(test_paging),    cmocka_unit_test(test_date),
-        cmocka_unit_test(test_list),      cmocka_unit_test(test_sort),
-        cmocka_unit_test(test_varfilters), cmocka_unit_test(test_op_names),
+        cmocka_unit_test(test_paging),       cmocka_unit_test(test_date),
+        cmocka_unit_test(test_list),         cmocka_unit_test(test_sort),
+        cmocka_unit_test(test_varfilters),   cmocka_unit_test(test_op_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
