@@ -66,8 +66,7 @@ static bpm_rc failv(const conv *c, const char *fmt, va_list ap)
     vsnprintf(reason, sizeof reason, fmt, ap);
     bpm_quote_str(c->var, q, sizeof q);
     bpm_err_set(c->err, BPM_BAD_REQUEST, "%s (variable '%s')", reason, q);
-    if (c->err)
-        snprintf(c->err->where, sizeof c->err->where, "variable \"%s\"", q);
+    bpm_err_where(c->err, "variable \"%s\"", q);
     return BPM_BAD_REQUEST;
 }
 
