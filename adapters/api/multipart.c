@@ -324,8 +324,7 @@ bpm_rc bpm_multipart_parse(const char *body, size_t len, const char *boundary, s
     *out = (bpm_multipart){0};
     size_t blen = boundary ? strlen(boundary) : 0;
     if (blen == 0 || blen > BPM_MULTIPART_BOUNDARY_MAX)
-        return bpm_err_set(err, BPM_BAD_REQUEST,
-                           BAD "the boundary must have 1 to %d characters",
+        return bpm_err_set(err, BPM_BAD_REQUEST, BAD "the boundary must have 1 to %d characters",
                            BPM_MULTIPART_BOUNDARY_MAX);
     if (!body)
         len = 0;

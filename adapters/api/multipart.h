@@ -64,6 +64,8 @@ bpm_rc bpm_multipart_boundary(const char *content_type, char *out, size_t cap, b
  *                    unterminated quoted string or a NUL in a header
  *   BPM_LIMIT        more than max_parts parts, or a part's headers longer
  *                    than BPM_MULTIPART_MAX_HEADER
+ * Names and filenames are the bytes as sent, not checked for UTF-8: check
+ * them before making JSON strings of them (json_string refuses bad UTF-8).
  * The parser never reads outside body[0..len) and is linear in len times
  * the boundary length. */
 bpm_rc bpm_multipart_parse(const char *body, size_t len, const char *boundary, size_t max_parts,

@@ -39,8 +39,8 @@ static bool lit(const char *s, size_t *i, char c)
 static bpm_rc bad(bpm_err *err, const char *s, const char *reason)
 {
     char q[BPM_QUOTE_SIZE];
-    return bpm_err_set(err, BPM_BAD_REQUEST, "Cannot parse date '%s': %s", bpm_quote_str(s, q, sizeof q),
-                       reason);
+    return bpm_err_set(err, BPM_BAD_REQUEST, "Cannot parse date '%s': %s",
+                       bpm_quote_str(s, q, sizeof q), reason);
 }
 
 bpm_rc bpm_restdate_parse(const char *s, int64_t *ms, bpm_err *err)

@@ -112,8 +112,8 @@ static bpm_rc cannot_set(bpm_err *err, const char *name, const char *value, cons
     bpm_quote_str(name, qn, sizeof qn);
     bpm_quote_str(value, qv, sizeof qv);
     if (reason)
-        return bpm_err_set(err, BPM_BAD_REQUEST, "Cannot set query parameter '%s' to value '%s': %s",
-                           qn, qv, reason);
+        return bpm_err_set(err, BPM_BAD_REQUEST,
+                           "Cannot set query parameter '%s' to value '%s': %s", qn, qv, reason);
     return bpm_err_set(err, BPM_BAD_REQUEST, "Cannot set query parameter '%s' to value '%s'", qn,
                        qv);
 }
@@ -228,8 +228,9 @@ bpm_rc bpm_restquery_sort_check(const char *sort_by, const char *sort_order,
     if (sort_order && strcmp(sort_order, "asc") != 0 && strcmp(sort_order, "desc") != 0)
         return cannot_set(err, "sortOrder", sort_order, NULL);
     if (!sort_by != !sort_order)
-        return bpm_err_set(err, BPM_BAD_REQUEST, "Only a single sorting parameter specified. "
-                                                 "sortBy and sortOrder required");
+        return bpm_err_set(err, BPM_BAD_REQUEST,
+                           "Only a single sorting parameter specified. "
+                           "sortBy and sortOrder required");
     out->by = by;
     out->desc = sort_order && strcmp(sort_order, "desc") == 0;
     return BPM_OK;
@@ -243,8 +244,9 @@ bpm_rc bpm_restquery_sort_get(const bpm_restquery *q, const char *const *allowed
 }
 
 static const char *const op_names[] = {
-    [BPM_RESTQUERY_EQ] = "eq",     [BPM_RESTQUERY_NEQ] = "neq",   [BPM_RESTQUERY_GT] = "gt",
-    [BPM_RESTQUERY_GTEQ] = "gteq", [BPM_RESTQUERY_LT] = "lt",     [BPM_RESTQUERY_LTEQ] = "lteq",
+    [BPM_RESTQUERY_EQ] = "eq",     [BPM_RESTQUERY_NEQ] = "neq",
+    [BPM_RESTQUERY_GT] = "gt",     [BPM_RESTQUERY_GTEQ] = "gteq",
+    [BPM_RESTQUERY_LT] = "lt",     [BPM_RESTQUERY_LTEQ] = "lteq",
     [BPM_RESTQUERY_LIKE] = "like", [BPM_RESTQUERY_NOT_LIKE] = "notLike",
 };
 
@@ -265,13 +267,17 @@ bpm_rc bpm_restquery_varfilters(const bpm_restquery *q, const char *name,
         *n_filters = 0;
         return BPM_OK;
     }
-    bpm_restquery_varfilter *out = bpm_arena_calloc(q->arena, n ? n : 1, sizeof *out);
+    if (n == 0) /* "variables=": Camunda splits it into one empty expression */
+        return cannot_set(err, name, v,
+                          "variable query parameter has to have format KEY_OPERATOR_VALUE");
+    bpm_restquery_varfilter *out = bpm_arena_calloc(q->arena, n, sizeof *out);
     for (size_t i = 0; i < n; i++) {
         const char *item = items[i];
         const char *u1 = strchr(item, '_');
         const char *u2 = u1 ? strchr(u1 + 1, '_') : NULL;
-        /* exactly three non-empty parts, as Camunda's split("_") demands */
-        if (!u1 || !u2 || strchr(u2 + 1, '_') || u1 == item || u2 == u1 + 1 || !u2[1])
+        /* three parts, as Camunda's split("_") demands; an empty op is left
+         * to the comparator check below */
+        if (!u1 || !u2 || strchr(u2 + 1, '_') || u1 == item || !u2[1])
             return cannot_set(err, name, v,
                               "variable query parameter has to have format KEY_OPERATOR_VALUE");
         size_t oplen = (size_t)(u2 - u1 - 1);

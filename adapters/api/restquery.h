@@ -124,12 +124,10 @@ const char *bpm_restquery_op_name(bpm_restquery_op op);
 /* Parses a filter parameter such as variables=a_eq_1,b_like_x%25: comma
  * separated name_op_value triples, op one of eq neq gt gteq lt lteq like
  * notLike (case-sensitive), names and values non-empty and free of '_' and
- * ','. Absent: 0 filters, *filters = NULL. OUT: *filters in q's arena,
- * *n_filters. Returns BPM_OK or BPM_BAD_REQUEST:
- *   "Cannot set query parameter 'variables' to value 'a_eq': variable query
- *    parameter has to have format KEY_OPERATOR_VALUE"
- *   "Cannot set query parameter 'variables' to value 'a_is_1': Invalid
- *    variable comparator specified: is" */
+ * ','. Absent: 0 filters, *filters = NULL; present but empty is an error. OUT: *filters in q's
+ * arena, *n_filters. Returns BPM_OK or BPM_BAD_REQUEST: "Cannot set query parameter 'variables' to
+ * value 'a_eq': variable query parameter has to have format KEY_OPERATOR_VALUE" "Cannot set query
+ * parameter 'variables' to value 'a_is_1': Invalid variable comparator specified: is" */
 bpm_rc bpm_restquery_varfilters(const bpm_restquery *q, const char *name,
                                 const bpm_restquery_varfilter **filters, size_t *n_filters,
                                 bpm_err *err);

@@ -31,15 +31,21 @@ typedef enum vtype {
 } vtype;
 
 static const struct {
-    const char *name;  /* as Camunda returns it */
-    const char *java;  /* for "Cannot convert value ... to java type ..." */
+    const char *name; /* as Camunda returns it */
+    const char *java; /* for "Cannot convert value ... to java type ..." */
 } types[] = {
-    [T_STRING] = {"String", "java.lang.String"},    [T_INTEGER] = {"Integer", "java.lang.Integer"},
-    [T_SHORT] = {"Short", "java.lang.Short"},       [T_LONG] = {"Long", "java.lang.Long"},
-    [T_DOUBLE] = {"Double", "java.lang.Double"},    [T_BOOLEAN] = {"Boolean", "java.lang.Boolean"},
-    [T_DATE] = {"Date", "java.util.Date"},          [T_NULL] = {"Null", NULL},
-    [T_JSON] = {"Json", NULL},                      [T_XML] = {"Xml", NULL},
-    [T_OBJECT] = {"Object", NULL},                  [T_BYTES] = {"Bytes", "[B"},
+    [T_STRING] = {"String", "java.lang.String"},
+    [T_INTEGER] = {"Integer", "java.lang.Integer"},
+    [T_SHORT] = {"Short", "java.lang.Short"},
+    [T_LONG] = {"Long", "java.lang.Long"},
+    [T_DOUBLE] = {"Double", "java.lang.Double"},
+    [T_BOOLEAN] = {"Boolean", "java.lang.Boolean"},
+    [T_DATE] = {"Date", "java.util.Date"},
+    [T_NULL] = {"Null", NULL},
+    [T_JSON] = {"Json", NULL},
+    [T_XML] = {"Xml", NULL},
+    [T_OBJECT] = {"Object", NULL},
+    [T_BYTES] = {"Bytes", "[B"},
     [T_FILE] = {"File", NULL},
 };
 #define N_TYPES (sizeof types / sizeof types[0])
@@ -51,7 +57,8 @@ typedef struct conv {
     bpm_err *err;
 } conv;
 
-static bpm_rc failv(const conv *c, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static bpm_rc failv(const conv *c, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static bpm_rc failv(const conv *c, const char *fmt, va_list ap)
 {
@@ -59,8 +66,7 @@ static bpm_rc failv(const conv *c, const char *fmt, va_list ap)
     vsnprintf(reason, sizeof reason, fmt, ap);
     bpm_quote_str(c->var, q, sizeof q);
     bpm_err_set(c->err, BPM_BAD_REQUEST, "%s (variable '%s')", reason, q);
-    if (c->err)
-        snprintf(c->err->where, sizeof c->err->where, "variable \"%s\"", q);
+    bpm_err_where(c->err, "variable \"%s\"", q);
     return BPM_BAD_REQUEST;
 }
 
@@ -376,9 +382,11 @@ static bpm_rc convert(const conv *c, const json_t *v, const json_t *info, vtype 
     case T_BOOLEAN:
         if (json_is_boolean(v))
             *out = json_boolean(json_is_true(v));
-        else if (json_is_string(v) && strcmp(json_string_value(v), "true") == 0)
+        else if (json_is_string(v) && json_string_length(v) == 4 &&
+                 memcmp(json_string_value(v), "true", 4) == 0)
             *out = json_true();
-        else if (json_is_string(v) && strcmp(json_string_value(v), "false") == 0)
+        else if (json_is_string(v) && json_string_length(v) == 5 &&
+                 memcmp(json_string_value(v), "false", 5) == 0)
             *out = json_false();
         else
             return cannot_convert(c, v, t);
@@ -428,8 +436,9 @@ static bpm_rc convert(const conv *c, const json_t *v, const json_t *info, vtype 
     case T_XML:
     case T_OBJECT:
         if (!json_is_string(v))
-            return fail(c, "Must provide 'null' or String value for value of SerializableValue "
-                           "type '%s'",
+            return fail(c,
+                        "Must provide 'null' or String value for value of SerializableValue "
+                        "type '%s'",
                         types[t].name);
         *out = json_deep_copy(v);
         return BPM_OK;
@@ -494,16 +503,16 @@ bpm_rc bpm_restvars_decode_one(const char *name, const json_t *typed, json_t **v
     return decode_one(name, typed, value, is_transient, err);
 }
 
-bpm_rc bpm_restvars_decode(const json_t *typed_map, json_t **vars, json_t **transient,
-                           bpm_err *err)
+bpm_rc bpm_restvars_decode(const json_t *typed_map, json_t **vars, json_t **transient, bpm_err *err)
 {
     if (typed_map && !json_is_null(typed_map) && !json_is_object(typed_map))
         return bpm_err_set(err, BPM_BAD_REQUEST,
                            "Invalid variables: expected a JSON object of typed values");
     json_t *plain = json_object(), *trans = json_object();
     const char *name;
+    size_t name_len; /* a name may hold "\u0000": keep it whole */
     json_t *typed;
-    json_object_foreach((json_t *)typed_map, name, typed)
+    json_object_keylen_foreach((json_t *)typed_map, name, name_len, typed)
     {
         json_t *value;
         bool is_transient;
@@ -513,7 +522,7 @@ bpm_rc bpm_restvars_decode(const json_t *typed_map, json_t **vars, json_t **tran
             json_decref(trans);
             return rc;
         }
-        json_object_set_new(is_transient ? trans : plain, name, value);
+        json_object_setn_new(is_transient ? trans : plain, name, name_len, value);
     }
     *vars = plain;
     if (transient)
@@ -596,10 +605,11 @@ json_t *bpm_restvars_encode(const json_t *vars)
     BPM_ASSERT(!vars || json_is_object(vars));
     json_t *out = json_object();
     const char *name;
+    size_t name_len;
     json_t *v;
-    json_object_foreach((json_t *)vars, name, v)
+    json_object_keylen_foreach((json_t *)vars, name, name_len, v)
     {
-        json_object_set_new(out, name, bpm_restvars_encode_one(v));
+        json_object_setn_new(out, name, name_len, bpm_restvars_encode_one(v));
     }
     return out;
 }

@@ -95,9 +95,9 @@ json_t *bpm_restvars_encode(const json_t *vars);
 
 /* A binary variable's parts, borrowed from the marker object. */
 typedef struct bpm_restvars_binary {
-    bool is_file;         /* File; else Bytes */
-    const char *base64;   /* the content as stored ("" when empty) */
-    const char *filename; /* File only, else NULL */
+    bool is_file;          /* File; else Bytes */
+    const char *base64;    /* the content as stored ("" when empty) */
+    const char *filename;  /* File only, else NULL */
     const char *mime_type; /* File only, may be NULL */
     const char *encoding;  /* File only, may be NULL */
 } bpm_restvars_binary;
@@ -110,7 +110,6 @@ bool bpm_restvars_binary_get(const json_t *value, bpm_restvars_binary *out);
  * OUT: *data malloc'd (caller frees; NUL-terminated for convenience, not
  * counted in *len), *len its size. Returns BPM_OK or BPM_BAD_REQUEST when
  * b64 is not base64. */
-bpm_rc bpm_restvars_base64_decode(const char *b64, unsigned char **data, size_t *len,
-                                  bpm_err *err);
+bpm_rc bpm_restvars_base64_decode(const char *b64, unsigned char **data, size_t *len, bpm_err *err);
 
 #endif

@@ -95,8 +95,13 @@ static void test_parse(void **state)
 static void test_round_trip(void **state)
 {
     (void)state;
-    const int64_t samples[] = {0, 1, -1, 1358948562657LL, 951782400000LL /* 2000-02-29 */,
-                               BPM_TIMER_MAX_MS, BPM_TIMER_MIN_MS};
+    const int64_t samples[] = {0,
+                               1,
+                               -1,
+                               1358948562657LL,
+                               951782400000LL /* 2000-02-29 */,
+                               BPM_TIMER_MAX_MS,
+                               BPM_TIMER_MIN_MS};
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
         char text[BPM_RESTDATE_SIZE];
         assert_int_equal(bpm_restdate_format(samples[i], text), 28);
@@ -184,7 +189,7 @@ static void test_odd_inputs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format), cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_format),     cmocka_unit_test(test_parse),
         cmocka_unit_test(test_round_trip), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_odd_inputs),
     };
