@@ -49,6 +49,10 @@ static void usage(FILE *out)
         fprintf(out, "  %s\n", commands[i].help);
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         fprintf(out, "  %s\n", ops[i].help);
+    fprintf(out, "  user add ID [--first F] [--last L] [--email E] | user delete ID | user list   (password:"
+                 " BPMND_PASSWORD or stdin)\n"
+                 "  group add ID [--name N] [--member USER]...   (members of 'admin' run operator actions)\n"
+                 "  token create USER [--name N]        an API token for Authorization: Bearer (printed once)\n");
     fprintf(out, "\nThe database is BPMND_DATABASE_URL, else the embedded cluster in BPMND_DATA_DIR.\n"
                  "Every listing takes --json.\n");
 }
@@ -66,6 +70,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 2, argv + 2);
+    if (strcmp(argv[1], "user") == 0 || strcmp(argv[1], "group") == 0 || strcmp(argv[1], "token") == 0)
+        return bpm_cli_users(argc - 1, argv + 1);
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (strcmp(argv[1], ops[i].name) == 0)
             return bpm_cli_ops(argc - 1, argv + 1);
