@@ -177,9 +177,9 @@ int bpm_auth_check(bpm_session *s, const char *authorization, bpm_auth_user *who
             free(cd);
         }
         PQclear(res);
-        if (!ok)
+        if (!ok || strlen(plain) >= sizeof who->id)
             return 401;
-        snprintf(who->id, sizeof who->id, "%s", plain);
+        memcpy(who->id, plain, strlen(plain) + 1);
     } else if (strncasecmp(authorization, "Bearer ", 7) == 0) {
         char digest[65];
         bpm_auth_sha256_hex(authorization + 7, digest);
