@@ -471,7 +471,8 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
             char vkey[300];
             snprintf(vkey, sizeof vkey, "%s/%s", scope, e->name);
             json_object_set_new(var_rows, vkey,
-                                json_pack("{s:s, s:s, s:O?}", "scope", scope, "name", e->name, "value", e->value));
+                                json_pack("{s:s, s:s, s:O?, s:b}", "scope", scope, "name", e->name, "value", e->value,
+                                          "deleted", e->value == NULL));
             if (s->history < BPM_HISTORY_FULL || strncmp(e->name, "__", 2) == 0)
                 break; /* internal bookkeeping variables are not part of the audit trail */
             json_array_append_new(hist, json_pack("{s:s, s:s, s:s, s:s?, s:o}", "at", at, "kind", "variable", "scope",
@@ -533,8 +534,8 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         json_t *row;
         json_object_foreach(var_rows, k, row)
         {
-            json_t *value = json_object_get(row, "value");
-            json_array_append(value ? set : del, row);
+            /* a deleted variable (no value) is not one set to null */
+            json_array_append(json_is_true(json_object_get(row, "deleted")) ? del : set, row);
         }
         char *sj = json_dumps(set, JSON_COMPACT), *dj = json_dumps(del, JSON_COMPACT);
         const char *p[3] = {inst->id, sj, dj};
