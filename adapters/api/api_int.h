@@ -113,4 +113,7 @@ BPM_API_HANDLER(bpm_api_instance_executions);
 BPM_API_HANDLER(bpm_api_message);
 BPM_API_HANDLER(bpm_api_signal);
 
+/* the OpenAPI document: openapi.c */
+BPM_API_HANDLER(bpm_api_openapi);
+
 #endif

@@ -6,6 +6,7 @@
 static const bpm_api_route routes[] = {
     {"GET", "/engine", bpm_api_repo_engine, true, false},
     {"GET", "/version", bpm_api_repo_version, false, false},
+    {"GET", "/openapi.json", bpm_api_openapi, true, false},
 
     {"GET", "/deployment", bpm_api_repo_deployments, false, false},
     {"POST", "/deployment/create", bpm_api_repo_deploy, false, true},

@@ -4,6 +4,7 @@
 
 #include "arena.h"
 #include "pg.h"
+#include "pgstore.h"
 #include "ports.h"
 #include "strmap.h"
 
@@ -26,6 +27,9 @@ struct bpm_pgstore {
     /* an instance created in this transaction, written by its first save */
     char pending_id[48];
     char pending_user[128];
+    /* instances started and ended in this transaction, for the counters */
+    bpm_pgstore_counters *counters;
+    unsigned long long n_started, n_completed, n_terminated;
 };
 
 #endif

@@ -58,11 +58,35 @@ static void iso(int64_t ms, char *buf, size_t n)
 
 /* ---- transactions, ids, models ------------------------------------------------ */
 
-static bpm_rc s_begin(void *self, bpm_err *err) { return bpm_pg_exec(((bpm_pgstore *)self)->pg, "begin", err); }
-static bpm_rc s_commit(void *self, bpm_err *err) { return bpm_pg_exec(((bpm_pgstore *)self)->pg, "commit", err); }
+void bpm_pgstore_set_counters(bpm_pgstore *s, bpm_pgstore_counters *c)
+{
+    s->counters = c;
+}
+
+static bpm_rc s_begin(void *self, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    s->n_started = s->n_completed = s->n_terminated = 0;
+    return bpm_pg_exec(s->pg, "begin", err);
+}
+
+static bpm_rc s_commit(void *self, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    bpm_rc rc = bpm_pg_exec(s->pg, "commit", err);
+    if (rc == BPM_OK && s->counters) {
+        atomic_fetch_add(&s->counters->started, s->n_started);
+        atomic_fetch_add(&s->counters->completed, s->n_completed);
+        atomic_fetch_add(&s->counters->terminated, s->n_terminated);
+    }
+    s->n_started = s->n_completed = s->n_terminated = 0;
+    return rc;
+}
+
 static void s_rollback(void *self)
 {
     bpm_pgstore *s = self;
+    s->n_started = s->n_completed = s->n_terminated = 0;
     s->pending_id[0] = '\0';
     bpm_pg_exec(s->pg, "rollback", NULL);
 }
@@ -509,6 +533,12 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         case BPM_FX_LEAVE:
         case BPM_FX_CANCEL:
         case BPM_FX_END: {
+            if (e->kind == BPM_FX_ENTER && !element)
+                s->n_started++;
+            else if (e->kind == BPM_FX_END && e->message && strcmp(e->message, "terminated") == 0)
+                s->n_terminated++;
+            else if (e->kind == BPM_FX_END)
+                s->n_completed++;
             if (e->kind != BPM_FX_END && !element && e->kind != BPM_FX_ENTER)
                 break; /* the process's own leave/cancel is told by instance-end */
             if (s->history == BPM_HISTORY_NONE)

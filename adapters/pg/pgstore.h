@@ -5,6 +5,7 @@
 #define BPM_PGSTORE_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "diag.h"
@@ -33,6 +34,15 @@ void bpm_pgstore_set_history(bpm_pgstore *s, bpm_history_level level);
  * (days as an integer, or an ISO 8601 duration), per_batch at a time so
  * locks stay short. *deleted counts instances. */
 bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, size_t *deleted, bpm_err *err);
+/* Instances started and ended, counted when their transaction commits;
+ * shared by every store of a process for its metrics. */
+typedef struct bpm_pgstore_counters {
+    atomic_ullong started;
+    atomic_ullong completed;
+    atomic_ullong terminated;
+} bpm_pgstore_counters;
+/* c (borrowed, may be NULL) must outlive s. */
+void bpm_pgstore_set_counters(bpm_pgstore *s, bpm_pgstore_counters *c);
 /* The port: {ops, s}. */
 bpm_store bpm_pgstore_port(bpm_pgstore *s);
 

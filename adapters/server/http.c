@@ -42,6 +42,7 @@ struct bpm_http {
     bpm_config cfg;
     char *conninfo;
     const bpm_executor *ex;
+    bpm_pgstore_counters *counters;
     struct MHD_Daemon *d;
     bool auth;
     pthread_key_t session_key;
@@ -87,6 +88,8 @@ static bpm_session *session(bpm_http *h, bpm_err *err)
         free(s);
         return NULL;
     }
+    if (h->counters)
+        bpm_session_count_into(s, h->counters);
     pthread_setspecific(h->session_key, s);
     return s;
 }
@@ -276,7 +279,7 @@ static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c,
         return answer_plain(c, 200, NULL, "{\"status\":\"UP\"}", method);
     }
     if (strcmp(path, "/metrics") == 0) {
-        char *text = bpm_metrics_render(&h->metrics, h->ex);
+        char *text = bpm_metrics_render(&h->metrics, h->ex, h->counters);
         enum MHD_Result ret = send_resp(c, 200, text, strlen(text), "text/plain; version=0.0.4", NULL, false, method);
         free(text);
         return ret;
@@ -417,13 +420,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
     return handle(h, r, c, method);
 }
 
-bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_executor *ex, bpm_http **out,
-                      bpm_err *err)
+bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_executor *ex,
+                      bpm_pgstore_counters *counters, bpm_http **out, bpm_err *err)
 {
     bpm_http *h = bpm_xcalloc(1, sizeof *h);
     h->cfg = *cfg;
     h->conninfo = bpm_xstrdup(conninfo);
     h->ex = ex;
+    h->counters = counters;
     h->auth = cfg->auth == BPM_AUTH_ON || (cfg->auth == BPM_AUTH_AUTO && !bpm_config_loopback(cfg));
     pthread_key_create(&h->session_key, free_session);
     pthread_mutex_init(&h->mu, NULL);

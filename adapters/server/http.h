@@ -7,13 +7,15 @@
 #include "config.h"
 #include "err.h"
 #include "executor.h"
+#include "pgstore.h"
 
 typedef struct bpm_http bpm_http;
 
 /* Starts listening. *out is new; bpm_http_stop() frees it. ex (may be NULL,
- * borrowed) feeds the job metrics. */
-bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_executor *ex, bpm_http **out,
-                      bpm_err *err);
+ * borrowed) feeds the job metrics, counters (borrowed, may be NULL) the
+ * instance metrics. */
+bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_executor *ex,
+                      bpm_pgstore_counters *counters, bpm_http **out, bpm_err *err);
 /* Graceful stop: no new connections, parked long polls answered, requests in
  * flight finished; then frees h. */
 void bpm_http_stop(bpm_http *h);

@@ -43,16 +43,18 @@ int main(int argc, char **argv)
         bpm_log_write("error", "database", err.msg, NULL);
         return 1;
     }
+    static bpm_pgstore_counters counters; /* lives as long as the process */
     bpm_executor *ex = NULL;
     if (cfg.worker_threads > 0) {
-        bpm_executor_config ec = {.conninfo = conninfo, .threads = cfg.worker_threads, .log = bpm_log_executor};
+        bpm_executor_config ec = {
+            .conninfo = conninfo, .threads = cfg.worker_threads, .log = bpm_log_executor, .counters = &counters};
         if (bpm_executor_start(&ec, &ex, &err)) {
             bpm_log_write("error", "executor", err.msg, NULL);
             return 1;
         }
     }
     bpm_http *h = NULL;
-    if (bpm_http_start(&cfg, conninfo, ex, &h, &err)) {
+    if (bpm_http_start(&cfg, conninfo, ex, &counters, &h, &err)) {
         bpm_log_write("error", "listen", err.msg, NULL);
         if (ex) {
             bpm_executor_stop(ex);

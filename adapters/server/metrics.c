@@ -51,7 +51,7 @@ static void put(buf *b, const char *fmt, ...)
     }
 }
 
-char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex)
+char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex, const bpm_pgstore_counters *counters)
 {
     buf b = {bpm_xmalloc(8192), 0, 8192};
     static const char *cls[3] = {"2xx", "4xx", "5xx"};
@@ -105,6 +105,15 @@ char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex)
             atomic_load(&st->jobs_done), atomic_load(&st->jobs_failed), acq,
             (double)atomic_load(&st->delay_ms_total) / 1000);
     }
+    if (counters)
+        put(&b,
+            "# HELP bpmnd_instances_started_total Process instances started by this process.\n"
+            "# TYPE bpmnd_instances_started_total counter\nbpmnd_instances_started_total %llu\n"
+            "# HELP bpmnd_instances_ended_total Process instances that ended in this process, by how.\n"
+            "# TYPE bpmnd_instances_ended_total counter\n"
+            "bpmnd_instances_ended_total{state=\"completed\"} %llu\n"
+            "bpmnd_instances_ended_total{state=\"terminated\"} %llu\n",
+            atomic_load(&counters->started), atomic_load(&counters->completed), atomic_load(&counters->terminated));
     b.p[b.n] = '\0';
     return b.p;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "executor.h"
+#include "pgstore.h"
 
 #define BPM_METRICS_ROUTES 256
 #define BPM_METRICS_BUCKETS 10
@@ -24,7 +25,7 @@ typedef struct bpm_metrics {
 void bpm_metrics_init(bpm_metrics *m);
 /* route: index in bpm_api_routes(), or -1. */
 void bpm_metrics_request(bpm_metrics *m, int route, int status, int64_t took_ns);
-/* The exposition text (malloc'd). ex may be NULL. */
-char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex);
+/* The exposition text (malloc'd). ex and counters may be NULL. */
+char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex, const bpm_pgstore_counters *counters);
 
 #endif

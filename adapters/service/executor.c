@@ -138,6 +138,8 @@ static void *work(void *arg)
         return NULL;
     }
     s.rt.incidents_fail = true;
+    if (e->cfg.counters)
+        bpm_session_count_into(&s, e->cfg.counters);
     int64_t last_cleanup = 0;
     bpm_jobs_session(s.pg, NULL);
     while (!stopping(e)) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "pgstore.h"
 
 typedef struct bpm_executor bpm_executor;
 
@@ -24,6 +25,7 @@ typedef struct bpm_executor_config {
     int64_t lock_ms;        /* a job's lock; 0 = 5 minutes */
     bpm_executor_log_fn *log;
     void *log_ud;
+    bpm_pgstore_counters *counters; /* instance starts and ends, or NULL */
 } bpm_executor_config;
 
 /* Counters for /metrics, updated by the threads. */

@@ -63,6 +63,11 @@ bpm_rc bpm_session_open(bpm_session *s, const char *conninfo, bpm_err *err)
     return BPM_OK;
 }
 
+void bpm_session_count_into(bpm_session *s, bpm_pgstore_counters *c)
+{
+    bpm_pgstore_set_counters(s->store, c);
+}
+
 void bpm_session_close(bpm_session *s)
 {
     if (s->store)

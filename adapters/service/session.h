@@ -32,6 +32,9 @@ bpm_rc bpm_session_conninfo(const char *who, bool quiet, char *out, size_t n, bp
 bpm_rc bpm_session_open(bpm_session *s, const char *conninfo, bpm_err *err);
 void bpm_session_close(bpm_session *s);
 
+/* Counts the session's instance starts and ends into c (borrowed). */
+void bpm_session_count_into(bpm_session *s, bpm_pgstore_counters *c);
+
 /* BPMND_HISTORY: full (default), activity or none. */
 bpm_history_level bpm_session_history_level(void);
 
