@@ -514,8 +514,8 @@ bpm_rc bpm_restvars_decode(const json_t *typed_map, json_t **vars, json_t **tran
     json_t *typed;
     json_object_keylen_foreach((json_t *)typed_map, name, name_len, typed)
     {
-        json_t *value;
-        bool is_transient;
+        json_t *value = NULL;
+        bool is_transient = false;
         bpm_rc rc = decode_one(name, typed, &value, &is_transient, err);
         if (rc) {
             json_decref(plain);
