@@ -67,8 +67,8 @@ static bool lock_topic(const bpm_api_req *req, bpm_api_resp *r, const char *work
     char *pvars = NULL;
     if ((v = json_object_get(topic, "processVariables")) && json_is_object(v) && json_object_size(v))
         pvars = json_dumps(v, JSON_COMPACT);
-    const char *p[10] = {name, now, lock, lim, worker, json_string_value(json_object_get(topic, "businessKey")), ids,
-                         keys, use_priority ? "t" : "f", pvars};
+    const char *p[9] = {name, now, lock, lim, worker, json_string_value(json_object_get(topic, "businessKey")), ids,
+                        keys, pvars};
     PGresult *res = NULL;
     bpm_err err = {0};
     char sql[3000];
@@ -80,16 +80,17 @@ static bool lock_topic(const bpm_api_req *req, bpm_api_resp *r, const char *work
              " and ($6::text is null or i.business_key = $6)"
              " and ($7::jsonb is null or $7::jsonb ? j.definition_id)"
              " and ($8::jsonb is null or $8::jsonb ? i.definition_key)"
-             " and ($10::jsonb is null or not exists (select 1 from jsonb_each($10::jsonb) pv where not exists"
+             " and ($9::jsonb is null or not exists (select 1 from jsonb_each($9::jsonb) pv where not exists"
              " (select 1 from variable x where x.instance_id = j.instance_id and x.scope_id = 1 and x.name = pv.key"
              " and x.value = pv.value)))"
-             " order by case when $9::bool then j.priority end desc nulls last, j.created_at %s, j.id"
+             " order by %s j.created_at %s, j.id"
              " limit $4::int for update of j skip locked)"
              " update job j set lock_owner = $5, lock_expires_at = to_timestamp($3::bigint / 1000.0)"
              " from cand, process_instance i where j.id = cand.id and i.id = j.instance_id"
              " returning " EXT_DTO "::text, j.instance_id, j.wait_id, j.error_details",
-             desc ? "desc" : "asc");
-    bpm_rc rc = bpm_pg_query(req->s->pg, sql, 10, p, NULL, NULL, &res, "lock external tasks", &err);
+             /* the order is spelled out (not a CASE) so the topic index serves it */
+             use_priority ? "j.priority desc," : "", desc ? "desc" : "asc");
+    bpm_rc rc = bpm_pg_query(req->s->pg, sql, 9, p, NULL, NULL, &res, "lock external tasks", &err);
     free(ids);
     free(keys);
     free(pvars);

@@ -54,3 +54,6 @@ create function bpm_wait_scopes(state jsonb, wait_id int) returns int[]
         where c.id <> 0 and (e->>'id')::int = c.id and c.depth < 64)
     select coalesce(array_agg(id order by depth), '{}') || 0 from chain
     $$;
+
+-- fetchAndLock without usePriority takes a topic's oldest tasks first
+create index job_topic_created on job (topic, created_at) where kind in ('external', 'job');
