@@ -56,6 +56,8 @@ BPM_API_HANDLER(bpm_api_repo_start);
 BPM_API_HANDLER(bpm_api_repo_start_by_key);
 BPM_API_HANDLER(bpm_api_repo_definition_suspended);
 BPM_API_HANDLER(bpm_api_repo_definition_delete);
+BPM_API_HANDLER(bpm_api_repo_statistics);
+BPM_API_HANDLER(bpm_api_repo_definition_statistics);
 
 /* external tasks: api_ext.c */
 BPM_API_HANDLER(bpm_api_ext_fetch_and_lock);

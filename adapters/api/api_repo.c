@@ -517,3 +517,49 @@ BPM_API_HANDLER(bpm_api_repo_definition_delete)
     else
         bpm_api_error(r, 404, "InvalidRequestException", -1, "No process definition found with id '%s'", req->params[0]);
 }
+
+/* Instances, failed jobs and open incidents per definition (Cockpit's
+ * overview), or per activity of one definition. */
+BPM_API_HANDLER(bpm_api_repo_statistics)
+{
+    bpm_api_sql_json(
+        req, r,
+        "select coalesce(json_agg(json_build_object('@class', 'org.camunda.bpm.engine.rest.dto.repository."
+        "ProcessDefinitionStatisticsResultDto', 'id', p.id, 'instances', (select count(*) from process_instance i where"
+        " i.definition_id = p.id and i.state = 'active'), 'failedJobs', (select count(*) from job j where"
+        " j.definition_id = p.id and j.retries = 0), 'definition', " BPM_API_DEFINITION_DTO ", 'incidents',"
+        " (select coalesce(json_agg(json_build_object('incidentType', n.type, 'incidentCount', n.c)), '[]') from"
+        " (select type, count(*) c from incident where definition_id = p.id and resolved_at is null group by type) n))"
+        " order by p.key, p.version), '[]') from process_definition p",
+        0, NULL, NULL);
+}
+
+BPM_API_HANDLER(bpm_api_repo_definition_statistics)
+{
+    const char *p[1] = {req->params[0]};
+    PGresult *res = NULL;
+    bpm_err err = {0};
+    if (bpm_pg_query(req->s->pg, "select 1 from process_definition where id = $1", 1, p, NULL, NULL, &res,
+                     "find the definition", &err)) {
+        bpm_api_fail(r, &err);
+        return;
+    }
+    bool found = PQntuples(res) == 1;
+    PQclear(res);
+    if (!found) {
+        bpm_api_error(r, 404, "InvalidRequestException", -1, "No matching definition with id %s", req->params[0]);
+        return;
+    }
+    /* tokens per element from the state documents of the running instances */
+    bpm_api_sql_json(
+        req, r,
+        "select coalesce(json_agg(json_build_object('id', a.el, 'instances', a.n, 'failedJobs', (select count(*) from"
+        " job j where j.definition_id = $1 and j.element_id = a.el and j.retries = 0), 'incidents', (select"
+        " coalesce(json_agg(json_build_object('incidentType', n.type, 'incidentCount', n.c)), '[]') from (select type,"
+        " count(*) c from incident where definition_id = $1 and element_id = a.el and resolved_at is null group by type)"
+        " n)) order by a.el), '[]') from (select e->>'node' as el, count(*) as n from process_instance i,"
+        " json_array_elements(i.state_json::json -> 'elements') e where i.definition_id = $1 and i.state = 'active'"
+        " and e->>'node' is not null and coalesce(e->>'state', 'ready') in ('active', 'waiting', 'joining')"
+        " group by 1) a",
+        1, p, NULL);
+}

@@ -18,6 +18,7 @@ static const bpm_api_route routes[] = {
 
     {"GET", "/process-definition", bpm_api_repo_definitions, false, false},
     {"GET", "/process-definition/count", bpm_api_repo_definitions_count, false, false},
+    {"GET", "/process-definition/statistics", bpm_api_repo_statistics, false, false},
     {"GET", "/process-definition/key/{}", bpm_api_repo_definition_by_key, false, false},
     {"GET", "/process-definition/key/{}/xml", bpm_api_repo_definition_xml_by_key, false, false},
     {"POST", "/process-definition/key/{}/start", bpm_api_repo_start_by_key, false, false},
@@ -25,6 +26,7 @@ static const bpm_api_route routes[] = {
     {"GET", "/process-definition/{}", bpm_api_repo_definition, false, false},
     {"DELETE", "/process-definition/{}", bpm_api_repo_definition_delete, false, true},
     {"GET", "/process-definition/{}/xml", bpm_api_repo_definition_xml, false, false},
+    {"GET", "/process-definition/{}/statistics", bpm_api_repo_definition_statistics, false, false},
     {"POST", "/process-definition/{}/start", bpm_api_repo_start, false, false},
     {"POST", "/process-definition/{}/submit-form", bpm_api_repo_start, false, false},
     {"PUT", "/process-definition/{}/suspended", bpm_api_repo_definition_suspended, false, true},

@@ -25,6 +25,10 @@ check "sortBy without sortOrder: 400" '[ "$(code "$base/process-instance?sortBy=
 check "get one" '[ "$(curl -s "$base/process-instance/$a" | jq -r .businessKey)" = A ]'
 check "get an unknown one: 404" '[ "$(code "$base/process-instance/nope")" = 404 ] && jq -e ".type and .message" /tmp/http-body.$$ >/dev/null'
 
+stats=$(curl -s "$base/process-definition/statistics")
+check "definition statistics: two running instances" '[ "$(echo "$stats" | jq -r ".[] | select(.definition.key == \"order\") | .instances")" = 2 ]'
+def=$(curl -s "$base/process-definition/key/order" | jq -r .id)
+check "activity statistics: both wait at Review" '[ "$(curl -s "$base/process-definition/$def/statistics" | jq -r ".[] | select(.id == \"Review\") | .instances")" = 2 ]'
 tree=$(curl -s "$base/process-instance/$a/activity-instances")
 check "activity tree: the root is the definition" '[ "$(echo "$tree" | jq -r ".activityType + \"/\" + .id")" = "processDefinition/$a" ]'
 check "activity tree: waits at the user task" '[ "$(echo "$tree" | jq -r ".childActivityInstances[0].activityId + \"/\" + .childActivityInstances[0].activityType")" = "Review/userTask" ]'
