@@ -88,10 +88,14 @@ int64_t bpm_session_wall_ms(void)
 
 int64_t bpm_session_now(bpm_session *s)
 {
-    int64_t now = bpm_session_wall_ms();
-    PGresult *res = PQexec(bpm_pg_conn(s->pg), "select offset_ms from clock");
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-        now += strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return now;
+    int64_t wall = bpm_session_wall_ms();
+    if (!s->offset_read_at || wall - s->offset_read_at >= 500 || wall < s->offset_read_at) {
+        PGresult *res = PQexec(bpm_pg_conn(s->pg), "select offset_ms from clock");
+        if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+            s->offset_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+            s->offset_read_at = wall;
+        }
+        PQclear(res);
+    }
+    return wall + s->offset_ms;
 }

@@ -19,6 +19,8 @@ typedef struct bpm_session {
     bpm_evaluator ev;
     bpm_pgstore *store;
     bpm_runtime rt;
+    int64_t offset_ms;      /* the clock offset as last read */
+    int64_t offset_read_at; /* wall ms of that read; 0 = never */
 } bpm_session;
 
 /* Where the database is: BPMND_DATABASE_URL when set, else the embedded
@@ -38,7 +40,9 @@ void bpm_session_count_into(bpm_session *s, bpm_pgstore_counters *c);
 /* BPMND_HISTORY: full (default), activity or none. */
 bpm_history_level bpm_session_history_level(void);
 
-/* Engine time: the wall clock plus the settable offset (`bpmnctl clock`). */
+/* Engine time: the wall clock plus the settable offset (`bpmnctl clock`),
+ * which is read again at most every half second (a request should not pay
+ * a round trip for it). */
 int64_t bpm_session_now(bpm_session *s);
 int64_t bpm_session_wall_ms(void);
 
