@@ -30,7 +30,7 @@ typedef struct request {
     size_t len, cap;
     bool too_big;
     bool headers_seen; /* the first call comes before any body */
-    bool parked, resumed;
+    bool parked, resumed, parked_once;
     int64_t wake_wall_ms;
     int64_t deadline_wall_ms; /* set when first parked; kept across resumes */
     int64_t started_ns;
@@ -180,6 +180,16 @@ static void resume(bpm_http *h, bool all)
         }
     }
     pthread_mutex_unlock(&h->mu);
+}
+
+#define MAX_PARKED 1000
+
+static size_t parked_count(bpm_http *h)
+{
+    pthread_mutex_lock(&h->mu);
+    size_t n = h->n_parked;
+    pthread_mutex_unlock(&h->mu);
+    return n;
 }
 
 static int64_t next_wake(bpm_http *h)
@@ -361,10 +371,15 @@ static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c,
                 }
                 req.now_ms = bpm_session_now(s);
                 route->fn(&req, &resp);
-                if (resp.park_until_ms) {
+                bool crowded = resp.park_until_ms && !r->parked_once && parked_count(h) >= MAX_PARKED;
+                if (crowded) /* Camunda refuses too many waiting polls the same way */
+                    bpm_api_error(&resp, 500, "ProcessEngineException", 0,
+                                  "too many parked fetchAndLock requests (%d): retry later", MAX_PARKED);
+                else if (resp.park_until_ms) {
                     if (atomic_load(&h->stopping)) {
                         bpm_api_text(&resp, 200, "[]"); /* shutting down: answer now */
                     } else {
+                        r->parked_once = true;
                         if (!r->deadline_wall_ms)
                             r->deadline_wall_ms = bpm_session_wall_ms() + (resp.park_until_ms - req.now_ms);
                         free(resp.body);
