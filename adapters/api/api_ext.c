@@ -318,7 +318,7 @@ BPM_API_HANDLER(bpm_api_ext_failure)
                      " on conflict (id) do update set resolved_at = null, message = excluded.message, created_at = now()"
                      " returning instance_id),"
                      " hi as (insert into history (instance_id, kind, element_id, detail) select instance_id,"
-                     " 'incident-raised', $8, jsonb_build_object('incident', $6::text, 'type', 'failedExternalTask',"
+                     " 'incident', $8, jsonb_build_object('incident', $6::text, 'type', 'failedExternalTask',"
                      " 'message', $4::text) from n)"
                      " update process_instance set incident = true where id in (select instance_id from n)",
                      8, p, NULL, NULL, &res, "record the failure", &err))

@@ -14,6 +14,9 @@ static const struct {
     {"worker", bpm_cli_worker, "worker [--threads N] [--once]      run due async continuations and timers"},
     {"retry", bpm_cli_retry, "retry JOB_OR_INCIDENT [--user U]   give a failed job its retries back"},
     {"test", bpm_cli_test, "test DIAGRAM SCENARIO...    run scenarios in memory (docs/scenarios.md)"},
+    {"audit", bpm_cli_audit,
+     "audit [--instance ID] [--business-key K] [--user U] [--element EL] [--kind K,...] [--definition KEY]\n"
+     "        [--from TIME] [--to TIME] [--limit N] [--json|--csv]   the audit trail"},
     {"simulate", bpm_cli_simulate,
      "simulate DIAGRAM [--process ID] [--vars JSON] [--answers FILE] [--json]   run a diagram in memory"},
 };
