@@ -119,7 +119,15 @@ void bpm_api_error(bpm_api_resp *r, int status, const char *type, int code, cons
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *j = json_pack("{s:s, s:s, s:o}", "type", type, "message", msg, "code",
+    /* a message may quote what the client sent, which need not be UTF-8 */
+    json_t *m = json_string(msg);
+    if (!m) {
+        for (char *p = msg; *p; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+        m = json_string(msg);
+    }
+    json_t *j = json_pack("{s:s, s:o, s:o}", "type", type, "message", m, "code",
                           code < 0 ? json_null() : json_integer(code));
     bpm_api_json(r, status, j);
 }

@@ -182,6 +182,13 @@ static void parse_error(bpm_api_resp *r, const bpm_err *err, const bpm_diags *d)
     bpm_api_json(r, 400, j);
 }
 
+static bool utf8(const char *s)
+{
+    json_t *j = json_string(s);
+    json_decref(j);
+    return j != NULL;
+}
+
 static const char *part_text(const bpm_multipart_part *p, bpm_arena *a)
 {
     char *s = bpm_arena_alloc(a, p->len + 1);
@@ -219,7 +226,13 @@ BPM_API_HANDLER(bpm_api_repo_deploy)
             dedup = dedup || strcmp(part_text(p, mp.arena), "true") == 0;
         else if (strcmp(p->name, "tenant-id") == 0 || strcmp(p->name, "deployment-activation-time") == 0)
             continue;
-        else if (!p->filename) {
+        else if (!p->filename || !utf8(p->filename)) {
+            if (p->filename) {
+                bpm_api_error(r, 400, "InvalidRequestException", -1,
+                              "the file name of form parameter '%s' is not UTF-8", p->name);
+                bpm_multipart_cleanup(&mp);
+                return;
+            }
             bpm_api_error(r, 400, "InvalidRequestException", -1,
                           "No file name found in the deployment resource described by form parameter '%s'.", p->name);
             bpm_multipart_cleanup(&mp);
