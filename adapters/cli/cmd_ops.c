@@ -609,7 +609,7 @@ int bpm_cli_ops(int argc, char **argv)
                 " (select coalesce(jsonb_object_agg(v.name, v.value), '{}') from variable v where v.instance_id = i.id"
                 " and v.name not like '\\_\\_%') as variables,"
                 " (select coalesce(jsonb_agg(jsonb_build_object('id', t.id, 'element', t.element_id, 'assignee',"
-                " t.assignee, 'groups', t.candidate_groups)), '[]') from user_task t where t.instance_id = i.id) as tasks,"
+                " t.assignee, 'groups', coalesce(t.candidate_groups, '{}'))), '[]') from user_task t where t.instance_id = i.id) as tasks,"
                 " (select coalesce(jsonb_agg(jsonb_build_object('id', j.id, 'kind', j.kind, 'element', j.element_id,"
                 " 'due', j.due_at, 'topic', j.topic)), '[]') from job j where j.instance_id = i.id) as jobs,"
                 " (select coalesce(jsonb_agg(jsonb_build_object('kind', s.kind, 'name', s.name, 'element',"
