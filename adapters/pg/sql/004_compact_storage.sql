@@ -34,21 +34,15 @@ create index user_task_created on user_task (created_at);
 -- parent_instance_id is (read coalesce(root_instance_id, id)).
 update process_instance set root_instance_id = null where root_instance_id = id;
 
--- Task inboxes by candidate: without the pending list, the GIN indexes hold
--- each task once in their posting lists (a few bytes) instead of an
--- uncompressed pending entry, and no insert pays for a list flush.
-alter index user_task_groups set (fastupdate = off);
-alter index user_task_users set (fastupdate = off);
-
--- Indexes whose keys only ever grow (time-ordered ids, seq, creation time)
--- gain nothing from free space left in their pages for later inserts.
-alter index process_instance_pkey set (fillfactor = 100);
-alter index user_task_pkey set (fillfactor = 100);
-alter index user_task_created set (fillfactor = 100);
-alter index history_pkey set (fillfactor = 100);
-
--- No candidates is NULL rather than an empty array (16 bytes each).
+-- No candidates is NULL rather than an empty array (16 bytes each), and
+-- such a task has no entry in the candidate indexes: an inbox query
+-- (candidate_groups @> array[...]) implies IS NOT NULL, so the planner uses
+-- the partial indexes as it used the full ones.
 alter table user_task alter column candidate_users drop not null, alter column candidate_users drop default,
     alter column candidate_groups drop not null, alter column candidate_groups drop default;
 update user_task set candidate_users = nullif(candidate_users, '{}'), candidate_groups = nullif(candidate_groups, '{}')
     where candidate_users = '{}' or candidate_groups = '{}';
+drop index user_task_groups;
+create index user_task_groups on user_task using gin (candidate_groups) where candidate_groups is not null;
+drop index user_task_users;
+create index user_task_users on user_task using gin (candidate_users) where candidate_users is not null;
