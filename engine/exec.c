@@ -473,7 +473,8 @@ bpm_rc bpm_exec_step(const bpm_model *m, bpm_inst **instp, const bpm_cmd *cmd, c
         for (size_t i = 0; i < cmd->n_instructions; i++) {
             const bpm_cmd *in = &cmd->instructions[i];
             if (!is_modify(in->kind))
-                return bpm_err_set(err, BPM_BAD_REQUEST, "instruction %zu of the modification is not one", i + 1);
+                return bpm_err_set(err, BPM_BAD_REQUEST,
+                                   "instruction %zu is not a modification (cancel, start before or after)", i + 1);
             if (!in->node || in->node->process != orig->process)
                 return bpm_err_set(err, BPM_BAD_REQUEST, "the element of instruction %zu is not part of process \"%s\"",
                                    i + 1, orig->process->id);

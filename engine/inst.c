@@ -140,9 +140,9 @@ static json_t *prune(json_t *o, const char *const *keys)
     return o;
 }
 
-static const char *const ei_optional[] = {"via",           "vars",          "interrupted",         "phase",
-                                          "loopCounter",   "nrOfInstances", "nrOfActiveInstances", "nrOfCompletedInstances",
-                                          NULL};
+static const char *const ei_optional[] = {"parent",        "node",          "via",                 "vars",
+                                          "interrupted",   "phase",         "loopCounter",         "nrOfInstances",
+                                          "nrOfActiveInstances", "nrOfCompletedInstances", NULL};
 static const char *const wait_optional[] = {"asyncPoint", "interrupting", "name", "key", "due",
                                             "fired",      "timer",        "data", NULL};
 static const char *const inst_optional[] = {"businessKey", "suspended",  "compSeq",       "parentInstance",
@@ -160,6 +160,8 @@ json_t *bpm_inst_to_json(const bpm_inst *inst)
                               "via", e->via ? e->via->id : NULL, "vars", e->vars, "loopCounter", e->loop_counter,
                               "nrOfInstances", e->nr_instances, "nrOfActiveInstances", e->nr_active,
                               "nrOfCompletedInstances", e->nr_completed, "entered", (json_int_t)e->entered_ms);
+        if (e->kind == BPM_EI_NODE)
+            json_object_del(j, "kind"); /* the common kind goes without saying */
         json_array_append_new(eis, prune(j, ei_optional));
     }
     json_t *waits = json_array();
@@ -231,8 +233,10 @@ bpm_rc bpm_inst_from_json(const bpm_process *p, const json_t *j, bpm_inst **out,
         const char *node = json_string_value(json_object_get(e, "node"));
         const char *via = json_string_value(json_object_get(e, "via"));
         int s = INDEX_OF(ei_states, json_string_value(json_object_get(e, "state")));
-        int k = INDEX_OF(ei_kinds, json_string_value(json_object_get(e, "kind")));
-        if (!get_u32(e, "id", &x->id) || !get_u32(e, "parent", &x->parent) || s < 0 || k < 0) {
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        int k = kind ? INDEX_OF(ei_kinds, kind) : BPM_EI_NODE;
+        if (!get_u32(e, "id", &x->id) || (json_object_get(e, "parent") && !get_u32(e, "parent", &x->parent)) ||
+            s < 0 || k < 0) {
             rc = bad(err, "element instance", i);
             goto fail;
         }

@@ -149,6 +149,8 @@ typedef struct bpm_form_field {
     int line;
 } bpm_form_field;
 
+#define BPM_TASK_PRIORITY_DEFAULT 50 /* a user task's priority when none is given (Camunda 7 and 8) */
+
 /* User task assignment and forms. Expressions may be literals. */
 typedef struct bpm_user_task {
     bpm_expr assignee;

@@ -9,6 +9,21 @@
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+/* Sets a non-empty array (stolen); drops an empty one. */
+static void set_list(json_t *o, const char *k, json_t *a)
+{
+    if (json_array_size(a))
+        json_object_set_new(o, k, a);
+    else
+        json_decref(a);
+}
+
 static json_t *split_list(const char *s)
 {
     json_t *a = json_array();
@@ -48,7 +63,7 @@ static bool open_user_task(bpm_run *r, uint32_t ei, const bpm_node *n)
                                                 f->type, "defaultValue", f->default_value));
     }
     char *end = NULL;
-    long long p = prio ? strtoll(prio, &end, 10) : 50;
+    long long p = prio ? strtoll(prio, &end, 10) : BPM_TASK_PRIORITY_DEFAULT;
     if (prio && (!end || *end)) {
         bpm_run_fail(r, ei, n, "task priority \"%s\" is not an integer", prio);
         json_decref(fields);
@@ -57,10 +72,21 @@ static bool open_user_task(bpm_run *r, uint32_t ei, const bpm_node *n)
     uint32_t w = bpm_run_open_wait(r, ei, n, BPM_WAIT_USER_TASK);
     bpm_wait *wt = bpm_inst_wait(r->inst, w);
     wt->name = n->name ? n->name : n->id;
-    wt->data = json_pack("{s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "name", str_or_null(n->name), "assignee",
-                         str_or_null(assignee), "candidateUsers", split_list(users), "candidateGroups",
-                         split_list(groups), "due", str_or_null(due), "priority", (json_int_t)p, "followUp",
-                         str_or_null(follow), "formKey", str_or_null(u ? u->form_key : NULL), "formFields", fields);
+    /* Only the members that say something: the wait is part of the state of
+     * every waiting instance, so a missing member is its default (no name,
+     * assignee, candidates, dates, form; priority 50). */
+    json_t *d = json_object();
+    set_str(d, "name", n->name);
+    set_str(d, "assignee", assignee);
+    set_list(d, "candidateUsers", split_list(users));
+    set_list(d, "candidateGroups", split_list(groups));
+    set_str(d, "due", due);
+    if (p != BPM_TASK_PRIORITY_DEFAULT)
+        json_object_set_new(d, "priority", json_integer((json_int_t)p));
+    set_str(d, "followUp", follow);
+    set_str(d, "formKey", u ? u->form_key : NULL);
+    set_list(d, "formFields", fields);
+    wt->data = d;
     bpm_run_ei(r, ei)->state = BPM_EI_WAITING;
     return true;
 }

@@ -142,9 +142,10 @@ bpm_rc bpm_jobs_retry(bpm_pg *pg, const char *job_or_incident, const char *user,
                     " instance_id), res as (update incident set resolved_at = now() where configuration in (select id"
                     " from upd) and resolved_at is null returning id, instance_id, element_id), r as (insert into"
                     " history (instance_id, kind, element_id, user_id, detail) select instance_id, 'incident-resolved',"
-                    " element_id, $2, jsonb_build_object('incident', id) from res), h as (insert into history (instance_id,"
-                    " definition_key, business_key, kind, user_id, detail) select u.instance_id, i.definition_key,"
-                    " i.business_key, 'operation', $2, jsonb_build_object('operation', 'retry', 'job', u.id)"
+                    " element_id, $2, jsonb_build_object('incident', id) from res), h as (insert into history"
+                    " (instance_id, definition_key, business_key, kind, user_id, detail) select u.instance_id,"
+                    " i.definition_key, i.business_key, 'operation', $2,"
+                    " jsonb_build_object('operation', 'retry', 'job', u.id)"
                     " from upd u join process_instance i on i.id = u.instance_id) select count(*) from upd",
                     2, p, &res, "retry the job", err);
     if (rc)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bpmn.h"
@@ -91,6 +92,11 @@ static void s_rollback(void *self)
     bpm_pg_exec(s->pg, "rollback", NULL);
 }
 
+/* Ids are UUID version 7 (RFC 9562): the time in milliseconds, then random
+ * bits. Rows made at about the same time have neighbouring keys, so every
+ * index led by an id (instances, tasks, and the instance_id of variables and
+ * history) grows at its right edge with full pages, where random keys would
+ * split pages all over and leave them about a third empty. */
 static void s_new_id(void *self, char out[BPM_ID_SIZE])
 {
     bpm_pgstore *s = self;
@@ -102,8 +108,13 @@ static void s_new_id(void *self, char out[BPM_ID_SIZE])
         PQclear(res);
         return;
     }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (8 * (5 - i)));
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x70); /* version 7 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 9562 variant */
     snprintf(out, BPM_ID_SIZE, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
              b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
@@ -175,13 +186,30 @@ static bpm_rc s_create(void *self, const bpm_inst *inst, const char *start_user,
     return BPM_OK;
 }
 
+/* The members of the state document that the instance row has as columns:
+ * stored once, in the columns, and put back into the document on load. */
+static const char *const in_row[] = {"id",         "definitionId", "process", "businessKey", "parentInstance",
+                                     "parentWait", "state",        "suspended", NULL};
+
+static char *state_document(const bpm_inst *inst)
+{
+    json_t *j = bpm_inst_to_json(inst);
+    for (const char *const *k = in_row; *k; k++)
+        json_object_del(j, *k);
+    char *doc = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return doc;
+}
+
 static bpm_rc s_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
 {
     bpm_pgstore *s = self;
     const char *params[1] = {id};
     PGresult *res = NULL;
-    bpm_rc rc = q(s, "select definition_id, state_json from process_instance where id = $1 for update", 1, params, &res,
-                  "lock a process instance", err);
+    bpm_rc rc = q(s,
+                  "select definition_id, state_json, id, definition_key, business_key, parent_instance_id, parent_wait,"
+                  " state, suspended from process_instance where id = $1 for update",
+                  1, params, &res, "lock a process instance", err);
     if (rc)
         return rc;
     if (PQntuples(res) == 0) {
@@ -194,9 +222,27 @@ static bpm_rc s_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
     snprintf(def, sizeof def, "%s", PQgetvalue(res, 0, 0));
     json_error_t je;
     json_t *state = json_loads(PQgetvalue(res, 0, 1), 0, &je);
-    PQclear(res);
-    if (!state)
+    if (!state) {
+        PQclear(res);
         return bpm_err_set(err, BPM_INTERNAL, "the state of instance \"%s\" is not JSON: %s", id, je.text);
+    }
+    /* the columns after state_json, in the order selected */
+    static const struct {
+        const char *member;
+        char type; /* s string, i integer, b boolean */
+    } cols[] = {{"id", 's'},   {"process", 's'}, {"businessKey", 's'}, {"parentInstance", 's'},
+                {"parentWait", 'i'}, {"state", 's'}, {"suspended", 'b'}};
+    json_object_set_new(state, "definitionId", json_string(def));
+    for (int k = 0; k < (int)(sizeof cols / sizeof cols[0]); k++) {
+        if (PQgetisnull(res, 0, k + 2))
+            continue;
+        const char *v = PQgetvalue(res, 0, k + 2);
+        json_object_set_new(state, cols[k].member,
+                            cols[k].type == 'i'   ? json_integer(strtoll(v, NULL, 10))
+                            : cols[k].type == 'b' ? json_boolean(v[0] == 't')
+                                                  : json_string(v));
+    }
+    PQclear(res);
     if ((rc = s_model(s, def, &m, &p, err)) == BPM_OK)
         rc = bpm_inst_from_json(p, state, out, err);
     json_decref(state);
@@ -304,9 +350,12 @@ static bpm_rc finish(batch *b, bpm_err *err)
 
 static const char *json_str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-/* PostgreSQL text[] literal of a JSON array of strings, in arena a. */
+/* PostgreSQL text[] literal of a JSON array of strings, in arena a; NULL
+ * for none (an empty array would take 16 bytes in every task row). */
 static const char *text_array(const json_t *arr, bpm_arena *a)
 {
+    if (!json_array_size(arr))
+        return NULL;
     char *out = "{";
     size_t i;
     json_t *v;
@@ -350,15 +399,29 @@ static void open_wait(batch *b, const bpm_inst *inst, const bpm_wait *w, bpm_are
     switch (w->kind) {
     case BPM_WAIT_USER_TASK: {
         const json_t *d = w->data;
-        snprintf(prio, sizeof prio, "%lld", (long long)json_integer_value(json_object_get(d, "priority")));
+        const json_t *pv = json_object_get(d, "priority");
+        snprintf(prio, sizeof prio, "%lld", pv ? (long long)json_integer_value(pv) : BPM_TASK_PRIORITY_DEFAULT);
+        const char *due_at = as_timestamp(json_str(d, "due"), a), *follow_at = as_timestamp(json_str(d, "followUp"), a);
         const char *p[13] = {id, inst->id, wid, w->node->id, inst->definition_id, json_str(d, "name"),
                              json_str(d, "assignee"), text_array(json_object_get(d, "candidateUsers"), a),
-                             text_array(json_object_get(d, "candidateGroups"), a), as_timestamp(json_str(d, "due"), a),
-                             as_timestamp(json_str(d, "followUp"), a), prio, json_str(d, "formKey")};
-        char *data = json_dumps(d, JSON_COMPACT);
+                             text_array(json_object_get(d, "candidateGroups"), a), due_at, follow_at, prio,
+                             json_str(d, "formKey")};
+        /* data keeps what has no column (form fields; a date that is not
+         * one), so a task row repeats nothing */
+        json_t *rest = json_deep_copy(d);
+        static const char *const in_columns[] = {"name", "assignee", "candidateUsers", "candidateGroups",
+                                                 "priority", "formKey", NULL};
+        for (const char *const *k = in_columns; *k; k++)
+            json_object_del(rest, *k);
+        if (due_at)
+            json_object_del(rest, "due");
+        if (follow_at)
+            json_object_del(rest, "followUp");
+        char *data = json_object_size(rest) ? json_dumps(rest, JSON_COMPACT) : NULL;
+        json_decref(rest);
         const char *p2[14];
         memcpy(p2, p, sizeof p);
-        p2[13] = bpm_arena_strdup(a, data);
+        p2[13] = data ? bpm_arena_strdup(a, data) : NULL;
         free(data);
         send(b,
              "insert into user_task (id, instance_id, wait_id, element_id, definition_id, name, assignee,"
@@ -431,9 +494,7 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         return bpm_err_set(err, BPM_INTERNAL, "could not enter pipeline mode: %s", PQerrorMessage(c));
     }
     batch b = {.s = s, .now_ms = fx->n ? fx->items[0].at_ms : 0};
-    json_t *j = bpm_inst_to_json(inst);
-    char *state = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
+    char *state = state_document(inst);
     bool incident_only = fx->n == 1 && fx->items[0].kind == BPM_FX_INCIDENT;
     if (s->pending_id[0] && strcmp(s->pending_id, inst->id) == 0) {
         char wait[16];
@@ -445,15 +506,15 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         send(&b,
              "insert into process_instance (id, definition_id, definition_key, business_key, parent_instance_id,"
              " parent_wait, root_instance_id, start_user, state_json, state, suspended, ended_at)"
-             " values ($1, $2, $3, $4, $5, $6::int, coalesce((select coalesce(root_instance_id, id)"
-             " from process_instance where id = $5), $1), $7, $8::jsonb, $9, $10::boolean,"
+             " values ($1, $2, $3, $4, $5, $6::int, (select coalesce(root_instance_id, id)"
+             " from process_instance where id = $5), $7, $8::json, $9, $10::boolean,"
              " case when $9 <> 'active' then now() end)",
              10, p);
         s->pending_id[0] = '\0';
     } else if (!incident_only) {
         const char *p[4] = {inst->id, state, state_name(inst), inst->suspended ? "true" : "false"};
         send(&b,
-             "update process_instance set state_json = $2::jsonb, state = $3, suspended = $4::boolean,"
+             "update process_instance set state_json = $2::json, state = $3, suspended = $4::boolean,"
              " ended_at = case when $3 <> 'active' then coalesce(ended_at, now()) end, version = version + 1,"
              " incident = false where id = $1",
              4, p);
@@ -461,6 +522,7 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
     free(state);
     /* history rows and variable writes of the step: one statement each */
     json_t *hist = json_array();
+    json_t *entered = NULL; /* the last history row, when it is an element's enter */
     json_t *var_rows = json_object();
     for (size_t i = 0; i < fx->n; i++) {
         const bpm_effect *e = &fx->items[i];
@@ -499,10 +561,12 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                                           "deleted", e->value == NULL));
             if (s->history < BPM_HISTORY_FULL || strncmp(e->name, "__", 2) == 0)
                 break; /* internal bookkeeping variables are not part of the audit trail */
+            /* "old" only when there was one: a variable created has none */
+            json_t *detail = json_pack("{s:s, s:O?}", "name", e->name, "new", e->value);
+            if (e->old_value)
+                json_object_set(detail, "old", e->old_value);
             json_array_append_new(hist, json_pack("{s:s, s:s, s:s, s:s?, s:o}", "at", at, "kind", "variable", "scope",
-                                                  scope, "user", user, "detail",
-                                                  json_pack("{s:s, s:O?, s:O?}", "name", e->name, "old", e->old_value,
-                                                            "new", e->value)));
+                                                  scope, "user", user, "detail", detail));
             break;
         }
         case BPM_FX_INCIDENT: {
@@ -547,11 +611,23 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                                : e->kind == BPM_FX_LEAVE ? "leave"
                                : e->kind == BPM_FX_END   ? "instance-end"
                                                          : "cancel";
+            /* An element entered and left with nothing else recorded in
+             * between (a start event, a gateway, a script task) is one row,
+             * its leave: the step's time and user are both moments'. */
+            size_t last = json_array_size(hist);
+            json_t *prev = last ? json_array_get(hist, last - 1) : NULL;
+            if (e->kind == BPM_FX_LEAVE && prev && prev == entered &&
+                strcmp(json_str(prev, "scope"), scope) == 0) {
+                json_object_set_new(prev, "kind", json_string("leave"));
+                entered = NULL;
+                break;
+            }
             json_t *row = json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s?}", "at", at, "kind", kind, "element", element,
                                     "type", type, "scope", scope, "user", user);
             if (e->kind == BPM_FX_END && e->message)
                 json_object_set_new(row, "detail", json_pack("{s:s}", "state", e->message));
             json_array_append_new(hist, row);
+            entered = e->kind == BPM_FX_ENTER && element ? row : NULL;
             break;
         }
         default:
