@@ -491,7 +491,9 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
             break;
         }
         case BPM_FX_VAR: {
-            /* the last value per (scope, name) wins; written in one statement below */
+            /* the last value per (scope, name) wins; written in one statement
+             * below. In the history a deleted variable has no new value at
+             * all (O*), which is not the same as a null value */
             char vkey[300];
             snprintf(vkey, sizeof vkey, "%s/%s", scope, e->name);
             json_object_set_new(var_rows, vkey,
@@ -501,7 +503,7 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                 break; /* internal bookkeeping variables are not part of the audit trail */
             json_array_append_new(hist, json_pack("{s:s, s:s, s:s, s:s?, s:o}", "at", at, "kind", "variable", "scope",
                                                   scope, "user", user, "detail",
-                                                  json_pack("{s:s, s:O?, s:O?}", "name", e->name, "old", e->old_value,
+                                                  json_pack("{s:s, s:O*, s:O*}", "name", e->name, "old", e->old_value,
                                                             "new", e->value)));
             break;
         }
