@@ -341,11 +341,11 @@ static const char *as_timestamp(const char *v, bpm_arena *a)
     return bpm_arena_strdup(a, buf);
 }
 
-static void open_wait(batch *b, const bpm_inst *inst, const bpm_wait *w, bpm_arena *a)
+/* Writes the row of a new wait. OUT: id, the row's id (a user task's id). */
+static void open_wait(batch *b, const bpm_inst *inst, const bpm_wait *w, bpm_arena *a, char id[BPM_ID_SIZE])
 {
     char wid[16], prio[24], due[BPM_TIMER_ISO_SIZE];
     snprintf(wid, sizeof wid, "%u", w->id);
-    char id[BPM_ID_SIZE];
     s_new_id(b->s, id);
     switch (w->kind) {
     case BPM_WAIT_USER_TASK: {
@@ -473,8 +473,34 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         switch (e->kind) {
         case BPM_FX_WAIT_OPEN: {
             const bpm_wait *w = bpm_inst_wait(inst, e->wait);
-            if (w)
-                open_wait(&b, inst, w, a);
+            if (!w)
+                break;
+            char id[BPM_ID_SIZE];
+            open_wait(&b, inst, w, a, id);
+            if (s->history == BPM_HISTORY_NONE)
+                break;
+            /* The task row goes when the task ends; the history keeps its id
+             * and first values beside the element instance, for the
+             * historic task and activity queries. A called process is found
+             * by its parent wait, so the history ties that wait to the
+             * element instance too. */
+            if (w->kind == BPM_WAIT_USER_TASK) {
+                const json_t *d = w->data;
+                json_t *detail = json_pack("{s:s, s:O?, s:O?, s:O?, s:s?, s:s?, s:O?, s:O?}", "task", id, "name",
+                                           json_object_get(d, "name"), "assignee", json_object_get(d, "assignee"),
+                                           "priority", json_object_get(d, "priority"), "due",
+                                           as_timestamp(json_str(d, "due"), a), "followUp",
+                                           as_timestamp(json_str(d, "followUp"), a), "candidateUsers",
+                                           json_object_get(d, "candidateUsers"), "candidateGroups",
+                                           json_object_get(d, "candidateGroups"));
+                json_array_append_new(hist, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o}", "at", at, "kind",
+                                                      "task-create", "element", w->node->id, "type", type, "scope",
+                                                      scope, "user", user, "detail", detail));
+            } else if (w->kind == BPM_WAIT_CHILD) {
+                json_array_append_new(hist, json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:i}}", "at", at, "kind", "call",
+                                                      "element", w->node->id, "type", type, "scope", scope, "detail",
+                                                      "wait", (int)w->id));
+            }
             break;
         }
         case BPM_FX_WAIT_CLOSE: {
@@ -553,6 +579,25 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                                     "type", type, "scope", scope, "user", user);
             if (e->kind == BPM_FX_END && e->message)
                 json_object_set_new(row, "detail", json_pack("{s:s}", "state", e->message));
+            if (e->kind == BPM_FX_ENTER && element) {
+                /* what the activity history needs beyond the element: the
+                 * enclosing element instance when it is not the process, and
+                 * an event's trigger (a timer boundary event, a message end
+                 * event), which names its Camunda activity type */
+                json_t *d = json_object();
+                const bpm_ei *root = bpm_inst_root(inst);
+                if (e->parent && (!root || e->parent != root->id))
+                    json_object_set_new(d, "parent", json_integer(e->parent));
+                if (e->node->n_events)
+                    json_object_set_new(d, "event",
+                                        json_string(e->node->n_events > 1
+                                                        ? "multiple"
+                                                        : bpm_model_event_kind_name(e->node->events[0].kind)));
+                if (json_object_size(d))
+                    json_object_set_new(row, "detail", d);
+                else
+                    json_decref(d);
+            }
             json_array_append_new(hist, row);
             break;
         }
