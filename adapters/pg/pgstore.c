@@ -581,13 +581,16 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                 json_object_set_new(row, "detail", json_pack("{s:s}", "state", e->message));
             if (e->kind == BPM_FX_ENTER && element) {
                 /* what the activity history needs beyond the element: the
-                 * enclosing element instance when it is not the process, and
-                 * an event's trigger (a timer boundary event, a message end
-                 * event), which names its Camunda activity type */
+                 * enclosing element instance when it is not the process,
+                 * whether it is a multi-instance body, and an event's trigger
+                 * (a timer boundary event, a message end event), which names
+                 * its Camunda activity type */
                 json_t *d = json_object();
                 const bpm_ei *root = bpm_inst_root(inst);
                 if (e->parent && (!root || e->parent != root->id))
                     json_object_set_new(d, "parent", json_integer(e->parent));
+                if (e->mi_body)
+                    json_object_set_new(d, "body", json_true());
                 if (e->node->n_events)
                     json_object_set_new(d, "event",
                                         json_string(e->node->n_events > 1

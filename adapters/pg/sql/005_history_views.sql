@@ -6,8 +6,9 @@
 -- History rows these views read besides those of version 1: task-create (a
 -- user task's id and first values; scope_id = its element instance), call (a
 -- call activity's wait, detail.wait, to find the called instance); enter rows
--- carry detail.parent (the enclosing element instance, unless the process)
--- and detail.event (an event's trigger: timer, message, error, ...).
+-- carry detail.parent (the enclosing element instance, unless the process),
+-- detail.body (true for a multi-instance body) and detail.event (an event's
+-- trigger: timer, message, error, ...).
 
 -- Camunda 7's activity type (engine ActivityTypes) of an element type and an
 -- event trigger.
@@ -85,31 +86,28 @@ select i.id, i.definition_id, i.definition_key, d.name as definition_name, d.ver
 from process_instance i join process_definition d on d.id = i.definition_id;
 
 -- Element instances: an enter row and the first leave or cancel row after
--- it of the same element instance (scope_id). A multi-instance body is the
--- element instance whose children are instances of its own element; Camunda
--- names it "<activity>#multiInstanceBody". id: activity:instance:element
+-- it of the same element instance (scope_id). Camunda names a multi-instance
+-- body "<activity>#multiInstanceBody". id: activity:instance:element
 -- instance, unique, and the instance part finds the rows by index.
 create view history_activity_instance as
 select b.*, b.activity_id || ':' || b.instance_id || ':' || b.scope_id as id,
        case when b.parent_scope is null then b.instance_id
-            else coalesce((select p.element_id
-                                  || case when p.element_id = b.element_id then '#multiInstanceBody' else '' end
+            else coalesce((select p.element_id || case when p.detail ? 'body' then '#multiInstanceBody' else '' end
                                   || ':' || b.instance_id || ':' || p.scope_id
-                           from history p where p.instance_id = b.instance_id and p.kind = 'enter'
-                           and p.scope_id = b.parent_scope limit 1), b.instance_id) end as parent_id
+                           from history p where p.instance_id = b.instance_id and p.seq < b.seq
+                           and p.kind = 'enter' and p.scope_id = b.parent_scope order by p.seq desc limit 1),
+                          b.instance_id) end as parent_id
 from (select e.instance_id, e.scope_id, e.seq, e.element_id, e.element_type, e.at as start_at, x.at as end_at,
              x.kind as end_kind, (e.detail->>'parent')::int as parent_scope,
-             case when m.body then e.element_id || '#multiInstanceBody' else e.element_id end as activity_id,
-             case when m.body then 'multiInstanceBody'
+             case when e.detail ? 'body' then e.element_id || '#multiInstanceBody' else e.element_id end
+                 as activity_id,
+             case when e.detail ? 'body' then 'multiInstanceBody'
                   else bpm_activity_type(e.element_type, e.detail->>'event') end as activity_type,
              i.definition_id, i.definition_key, i.tenant_id, coalesce(i.root_instance_id, i.id) as root_instance_id,
              bpm_removal_time(i.ended_at, d.history_ttl) as removal_at
       from history e
       join process_instance i on i.id = e.instance_id
       join process_definition d on d.id = i.definition_id
-      cross join lateral (select exists (select 1 from history c where c.instance_id = e.instance_id
-                          and c.kind = 'enter' and c.element_id = e.element_id
-                          and c.detail->>'parent' = e.scope_id::text) as body) m
       left join lateral (select h.at, h.kind from history h where h.instance_id = e.instance_id
                          and h.scope_id = e.scope_id and h.kind in ('leave', 'cancel') and h.seq > e.seq
                          order by h.seq limit 1) x on true
@@ -222,3 +220,9 @@ cross join lateral (
                when h.detail->>'operation' in ('retry', 'SetJobRetries', 'SetExternalTaskRetries') then 'retries'
            end as property) m
 where h.kind in ('operation', 'task-claim', 'task-assign', 'task-unclaim', 'task-complete');
+
+-- The operation log and the task history read few rows of a large table:
+-- partial indexes find them without scanning the whole trail.
+create index history_operations on history (seq)
+    where kind in ('operation', 'task-claim', 'task-assign', 'task-unclaim', 'task-complete');
+create index history_task_created on history (seq) where kind = 'task-create';
