@@ -1,9 +1,15 @@
 /* The history resources (/history/...): process instances, activity
  * instances, tasks, variables, the user operation log and incidents, each
  * built by SQL from process_instance, incident and the audit trail through
- * the views of adapters/pg/sql/005_history_views.sql.
- *
- * Filters Camunda has and these queries ignore, because nothing is recorded
+ * the views of adapters/pg/sql/005_history_views.sql. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_int.h"
+#include "restvars.h"
+
+/* Filters Camunda has and these queries ignore, because nothing is recorded
  * to answer them: executedJobAfter/Before (successful job runs are not
  * logged), variableNamesIgnoreCase, variableValuesIgnoreCase, deserializeValues
  * (values are always returned serialised, as restvars.h describes),
@@ -12,12 +18,6 @@
  * deployments in the operation log, parent tasks, element names) match
  * nothing, as the field they compare is always null. Several state filters
  * together (active and completed) must all hold, where Camunda ORs them. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "api_int.h"
-#include "restvars.h"
 
 /* A filter whose value can never match: "$ is null" is false for a given
  * value, and it still uses the parameter as the list code requires. */

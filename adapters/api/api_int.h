@@ -139,6 +139,7 @@ BPM_API_HANDLER(bpm_api_ops_incident_clear_annotation);
 BPM_API_HANDLER(bpm_api_ops_jobs);
 BPM_API_HANDLER(bpm_api_ops_jobs_count);
 BPM_API_HANDLER(bpm_api_ops_job);
+BPM_API_HANDLER(bpm_api_ops_job_stacktrace);
 BPM_API_HANDLER(bpm_api_ops_job_retries);
 BPM_API_HANDLER(bpm_api_ops_job_execute);
 

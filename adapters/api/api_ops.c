@@ -212,6 +212,31 @@ BPM_API_HANDLER(bpm_api_ops_job)
     bpm_api_sql_json(req, r, "select " JOB_DTO " from " JOB_FROM " where j.id = $1 and " JOB_KINDS, 1, p, msg);
 }
 
+/* The failure of a job as text: what the executor recorded of the last
+ * failure (the script's traceback is in the message); 204 when it never
+ * failed. */
+BPM_API_HANDLER(bpm_api_ops_job_stacktrace)
+{
+    const char *p[1] = {req->params[0]};
+    PGresult *res = NULL;
+    bpm_err err = {0};
+    if (bpm_pg_query(req->s->pg,
+                     "select coalesce(j.error_details, j.error_message) from job j where j.id = $1 and " JOB_KINDS, 1, p,
+                     NULL, NULL, &res, "read the job failure", &err)) {
+        bpm_api_fail(r, &err);
+        return;
+    }
+    if (PQntuples(res) == 0)
+        bpm_api_error(r, 404, "InvalidRequestException", -1, "Job with id %s does not exist", req->params[0]);
+    else if (PQgetisnull(res, 0, 0))
+        bpm_api_no_content(r);
+    else {
+        bpm_api_text(r, 200, PQgetvalue(res, 0, 0));
+        r->content_type = "text/plain";
+    }
+    PQclear(res);
+}
+
 static void wake_executor(const bpm_api_req *req)
 {
     bpm_pg_query(req->s->pg, "select pg_notify('bpmnd_jobs', 'retry')", 0, NULL, NULL, NULL, NULL, "notify", NULL);

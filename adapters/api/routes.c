@@ -104,6 +104,7 @@ static const bpm_api_route routes[] = {
     {"GET", "/job/count", bpm_api_ops_jobs_count, false, false},
     {"POST", "/job/count", bpm_api_ops_jobs_count, false, false},
     {"GET", "/job/{}", bpm_api_ops_job, false, false},
+    {"GET", "/job/{}/stacktrace", bpm_api_ops_job_stacktrace, false, false},
     {"PUT", "/job/{}/retries", bpm_api_ops_job_retries, false, true},
     {"POST", "/job/{}/execute", bpm_api_ops_job_execute, false, true},
 

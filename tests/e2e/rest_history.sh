@@ -155,6 +155,7 @@ check "DELETE annotation: 204, and it is gone" '[ "${res%% *}" = 204 ] && ok "/i
 check "annotation of nothing: 404" 'not_found PUT /incident/nope/annotation "{\"annotation\": \"x\"}"'
 check "annotations are user operations" '[ "$(count "/history/user-operation/count?entityType=Incident")" = 2 ]'
 check "the failed job" 'ok "/job/$job" && jq -e ".retries == 0 and .failedActivityId == \"Boom\" and (.exceptionMessage | test(\"not before 2030\"))" "$tmp/body" >/dev/null && [ "$(count "/job/count?noRetriesLeft=true")" = 1 ] && [ "$(count "/job/count?withException=true&executable=true")" = 0 ]'
+check "GET /job/{id}/stacktrace: the failure as text" 'call GET "/job/$job/stacktrace" && [ "$res" = "200 text/plain" ] && grep -q "not before 2030" "$tmp/body" && call GET "/job/$timer/stacktrace" && [ "${res%% *}" = 404 ]'
 check "GET /history/incident" 'ok "/history/incident?open=true" && [ "$(jqb length)" = 1 ]'
 check "HistoricIncidentDto has every field" 'has_keys id processDefinitionKey processDefinitionId processInstanceId executionId rootProcessInstanceId createTime endTime removalTime incidentType activityId failedActivityId causeIncidentId rootCauseIncidentId configuration historyConfiguration incidentMessage tenantId jobDefinitionId open deleted resolved annotation'
 check "bad retries: 400" 'bad_request PUT "/job/$job/retries" "{\"retries\": -1}" && bad_request PUT "/job/$job/retries" "{}"'
