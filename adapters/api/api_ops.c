@@ -221,8 +221,8 @@ BPM_API_HANDLER(bpm_api_ops_job_stacktrace)
     PGresult *res = NULL;
     bpm_err err = {0};
     if (bpm_pg_query(req->s->pg,
-                     "select coalesce(j.error_details, j.error_message) from job j where j.id = $1 and " JOB_KINDS, 1, p,
-                     NULL, NULL, &res, "read the job failure", &err)) {
+                     "select coalesce(j.error_details, j.error_message) from job j where j.id = $1 and " JOB_KINDS,
+                     1, p, NULL, NULL, &res, "read the job failure", &err)) {
         bpm_api_fail(r, &err);
         return;
     }
@@ -243,9 +243,10 @@ static void wake_executor(const bpm_api_req *req)
 }
 
 /* Camunda's SetJobRetriesCmd: retries back above zero resolve the job's
- * failedJob incident, and a job that had run out falls due (now, or at
- * dueDate when given) so the executor picks it up; retries set to zero on a
- * job that had some open that incident, as a last failure would. */
+ * failedJob incident, and a job that had failed out falls due now (its last
+ * backoff may lie ahead) so the executor picks it up; dueDate, when given,
+ * sets the due time of any job. Retries set to zero on a job that had some
+ * open that incident, as a last failure would. */
 BPM_API_HANDLER(bpm_api_ops_job_retries)
 {
     json_t *body = bpm_api_body(req, r);
@@ -282,8 +283,9 @@ BPM_API_HANDLER(bpm_api_ops_job_retries)
             "with old as (select j.id, " JOB_RETRIES " as retries, j.instance_id, j.definition_id, j.element_id,"
             " j.error_message, i.definition_key, i.business_key from " JOB_FROM " where j.id = $1 and " JOB_KINDS
             " for update of j),"
-            " j as (update job j set retries = $2::int, due_at = case when $4::bool or ($2::int > 0 and o.retries = 0)"
-            " then to_timestamp($3::bigint / 1000.0) else j.due_at end from old o where j.id = o.id"
+            " j as (update job j set retries = $2::int, due_at = case when $4::bool then"
+            " to_timestamp($3::bigint / 1000.0) when $2::int > 0 and o.retries = 0 and o.error_message is not null"
+            " then least(j.due_at, to_timestamp($3::bigint / 1000.0)) else j.due_at end from old o where j.id = o.id"
             " returning j.instance_id),"
             " n as (update incident set resolved_at = now() where configuration = $1 and type = 'failedJob'"
             " and resolved_at is null and $2::int > 0 and exists (select 1 from old) returning id, instance_id,"

@@ -176,5 +176,15 @@ check "DELETE /history/process-instance/{id}: 204" '[ "${res%% *}" = 204 ] && no
 check "the deletion itself stays in the log" '[ "$(count "/history/user-operation/count?processInstanceId=$b&operationType=DeleteHistory")" = 1 ]'
 check "deleting nothing: 404, or 204 with failIfNotExists=false" 'not_found DELETE /history/process-instance/nope && call DELETE "/history/process-instance/nope?failIfNotExists=false" && [ "${res%% *}" = 204 ]'
 
+# ---- retries set by hand on a job that never failed -------------------------------------
+r=$(start hist '{"variables": {"a": {"value": 3, "type": "Integer"}}}')
+ok "/job?processInstanceId=$r"
+rj=$(jqb '.[0].id')
+due=$(jqb '.[0].dueDate')
+call PUT "/job/$rj/retries" '{"retries": 0}'
+check "retries 0 open a failedJob incident" '[ "${res%% *}" = 204 ] && [ "$(count "/incident/count?processInstanceId=$r&incidentType=failedJob&configuration=$rj")" = 1 ] && ok "/job/$rj" && [ "$(jqb .retries)" = 0 ] && [ "$(jqb .dueDate)" = "$due" ]'
+call PUT "/job/$rj/retries" '{"retries": 2, "dueDate": "2100-01-01T00:00:00.000+0000"}'
+check "retries back resolve it; dueDate moves the job" '[ "${res%% *}" = 204 ] && [ "$(count "/incident/count?processInstanceId=$r")" = 0 ] && ok "/job/$rj" && [ "$(jqb ".retries, .dueDate" | tr "\n" " ")" = "2 2100-01-01T00:00:00.000+0000 " ] && [ "$(count "/history/incident/count?processInstanceId=$r&resolved=true")" = 1 ]'
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
