@@ -325,8 +325,8 @@ static const bpm_api_filter task_filters[] = {
     {"processVariables", BPM_F_VARS, "t.instance_id", NULL},
     {"taskInvolvedUser", BPM_F_TEXT,
      "(t.assignee = $ or t.owner = $ or $ = any(t.candidate_users) or exists (select 1 from history h where"
-     " h.instance_id = t.instance_id and h.kind in ('task-claim', 'task-assign') and h.detail->>'task' = t.id"
-     " and h.user_id = $))",
+     " h.instance_id = t.instance_id and h.kind in ('task-claim', 'task-assign', 'task-delegate')"
+     " and h.detail->>'task' = t.id and $ in (h.user_id, h.detail->>'user')))",
      NULL},
     {"taskInvolvedGroup", BPM_F_TEXT, "$ = any(t.candidate_groups)", NULL},
     {"taskHadCandidateUser", BPM_F_TEXT, "$ = any(t.candidate_users)", NULL},

@@ -114,15 +114,19 @@ from (select e.instance_id, e.scope_id, e.seq, e.element_id, e.element_type, e.a
       where e.kind = 'enter' and e.element_id is not null) b;
 
 -- User tasks: the task-create row, the task row while it is open (its
--- current values), the last claim or assignment, and how its element
--- instance ended (leave: completed, cancel: deleted). Open tasks of an older
--- version, created before task-create rows existed, come from user_task.
+-- current values), the last claim, assignment, delegation or resolution,
+-- and how its element instance ended (leave: completed, cancel: deleted).
+-- An ended task's owner is the assignee its first delegation replaced
+-- (delegating sets owner = coalesce(owner, assignee)); resolving hands the
+-- task back to that owner. Open tasks of an older version, created before
+-- task-create rows existed, come from user_task.
 create view history_task as
 select tc.detail->>'task' as id, tc.instance_id, tc.scope_id, tc.element_id,
        tc.element_id || ':' || tc.instance_id || ':' || tc.scope_id as activity_instance_id,
-       coalesce(t.name, tc.detail->>'name') as name, t.description, t.owner,
-       case when t.id is not null then t.assignee when a.seq is not null then a.user_id
-            else tc.detail->>'assignee' end as assignee,
+       coalesce(t.name, tc.detail->>'name') as name, t.description,
+       case when t.id is not null then t.owner else g.owner end as owner,
+       case when t.id is not null then t.assignee when a.kind = 'task-resolve' then g.owner
+            when a.seq is not null then a.assignee else tc.detail->>'assignee' end as assignee,
        coalesce(t.priority, (tc.detail->>'priority')::int, 50) as priority,
        case when t.id is not null then t.due_at else (tc.detail->>'due')::timestamptz end as due_at,
        case when t.id is not null then t.follow_up_at else (tc.detail->>'followUp')::timestamptz end as follow_up_at,
@@ -141,10 +145,15 @@ from history tc
 join process_instance i on i.id = tc.instance_id
 join process_definition d on d.id = i.definition_id
 left join user_task t on t.id = tc.detail->>'task'
-left join lateral (select h.seq, h.user_id from history h where h.instance_id = tc.instance_id
-                   and h.kind in ('task-claim', 'task-assign', 'task-unclaim')
+left join lateral (select h.seq, h.kind,
+                          case when h.detail ? 'user' then h.detail->>'user' else h.user_id end as assignee
+                   from history h where h.instance_id = tc.instance_id
+                   and h.kind in ('task-claim', 'task-assign', 'task-unclaim', 'task-delegate', 'task-resolve')
                    and h.detail->>'task' = tc.detail->>'task'
                    order by h.seq desc limit 1) a on true
+left join lateral (select h.detail->>'previous' as owner from history h where h.instance_id = tc.instance_id
+                   and h.kind = 'task-delegate' and h.detail->>'task' = tc.detail->>'task'
+                   order by h.seq limit 1) g on true
 left join lateral (select h.at, h.kind from history h where h.instance_id = tc.instance_id
                    and h.scope_id = tc.scope_id and h.kind in ('leave', 'cancel') and h.seq > tc.seq
                    order by h.seq limit 1) x on true
@@ -175,10 +184,13 @@ from (select h.instance_id, h.scope_id, h.detail->>'name' as name,
 join process_instance i on i.id = v.instance_id
 join process_definition d on d.id = i.definition_id;
 
--- Camunda's user operation log: one entry per operation row (task claims
--- and assignments, completions, operator actions). Rows written by the REST
--- API name their Camunda operation and entity; older ones (bpmnctl's
--- cancel/suspend/resume/retry) are mapped here. The instance may be gone
+-- Camunda's user operation log: one entry per operation row: task claims,
+-- assignments, delegations and resolutions, completions (a user task's leave
+-- row that names its user: completing is a step, no other row is written),
+-- operator actions. Rows written by the REST API name their Camunda
+-- operation and entity; bpmnctl's (cancel, suspend, resume, modify, retry)
+-- are mapped here. A task row's new assignee is detail.user when present
+-- (REST), else the row's user (bpmnctl). The instance may be gone
 -- (DeleteHistory outlives it), so it is an outer join.
 create view history_user_operation as
 select h.seq, h.seq::text as id, h.at, h.instance_id, h.user_id,
@@ -187,14 +199,19 @@ select h.seq, h.seq::text as id, h.at, h.instance_id, h.user_id,
        m.operation_type, m.entity_type, m.category, m.property,
        case when h.detail ? 'orgValue' then h.detail->>'orgValue'
             when m.property = 'assignee' then h.detail->>'previous'
-            when m.property = 'delete' then 'false' end as org_value,
+            when m.property = 'delete' then 'false'
+            when m.property = 'delegation' then 'PENDING' end as org_value,
        case when h.detail ? 'newValue' then h.detail->>'newValue'
-            when m.property = 'assignee' then h.user_id
+            when m.property = 'assignee' then case when h.detail ? 'user' then h.detail->>'user' else h.user_id end
             when m.property = 'delete' then 'true'
+            when m.property = 'delegation' then 'RESOLVED'
             when m.property = 'suspensionState' then
                 case when m.operation_type = 'Suspend' then 'suspended' else 'active' end
             when m.property = 'retries' then h.detail->>'retries' end as new_value,
-       case when h.kind like 'task-%' then h.detail->>'task' end as task_id,
+       case when h.kind like 'task-%' then h.detail->>'task'
+            when h.kind = 'leave' then (select tc.detail->>'task' from history tc where tc.instance_id = h.instance_id
+                                        and tc.kind = 'task-create' and tc.scope_id = h.scope_id
+                                        order by tc.seq desc limit 1) end as task_id,
        case when m.entity_type = 'Job' then h.detail->>'job' end as job_id,
        case when m.entity_type = 'ExternalTask' then h.detail->>'job' end as external_task_id,
        bpm_removal_time(i.ended_at, d.history_ttl) as removal_at
@@ -202,27 +219,33 @@ from history h
 left join process_instance i on i.id = h.instance_id
 left join process_definition d on d.id = i.definition_id
 cross join lateral (
-    select case h.kind when 'task-claim' then 'Claim' when 'task-assign' then 'Assign' when 'task-unclaim' then 'Assign'
-               when 'task-complete' then 'Complete'
-               else case h.detail->>'operation' when 'cancel' then 'Delete' when 'cancelled' then 'Delete'
-                   when 'suspend' then 'Suspend' when 'suspended' then 'Suspend' when 'resume' then 'Activate'
-                   when 'resumed' then 'Activate' when 'modify' then 'ModifyProcessInstance'
-                   when 'retry' then 'SetJobRetries' else h.detail->>'operation' end end as operation_type,
-           case when h.kind like 'task-%' then 'Task'
-               else coalesce(h.detail->>'entityType', case h.detail->>'operation' when 'retry' then 'Job'
-                   when 'SetJobRetries' then 'Job' when 'Execute' then 'Job'
-                   when 'SetExternalTaskRetries' then 'ExternalTask' else 'ProcessInstance' end) end as entity_type,
-           case when h.kind like 'task-%' then 'TaskWorker' else 'Operator' end as category,
+    select t.operation_type, t.entity_type,
+           case when t.entity_type = 'Task' then 'TaskWorker' else 'Operator' end as category,
            case when h.detail ? 'property' then h.detail->>'property'
-               when h.kind in ('task-claim', 'task-assign', 'task-unclaim') then 'assignee'
-               when h.kind = 'task-complete' then 'delete'
-               when h.detail->>'operation' in ('suspend', 'suspended', 'resume', 'resumed') then 'suspensionState'
-               when h.detail->>'operation' in ('retry', 'SetJobRetries', 'SetExternalTaskRetries') then 'retries'
-           end as property) m
-where h.kind in ('operation', 'task-claim', 'task-assign', 'task-unclaim', 'task-complete');
+               when t.operation_type in ('Claim', 'Assign', 'Delegate') then 'assignee'
+               when t.operation_type = 'Resolve' then 'delegation'
+               when t.operation_type = 'Complete' then 'delete'
+               when t.operation_type in ('Suspend', 'Activate') then 'suspensionState'
+               when t.operation_type in ('SetJobRetries', 'SetExternalTaskRetries') then 'retries'
+           end as property
+    from (select case h.kind when 'leave' then 'Complete' when 'task-claim' then 'Claim'
+                     when 'task-assign' then 'Assign' when 'task-unclaim' then 'Assign'
+                     when 'task-delegate' then 'Delegate' when 'task-resolve' then 'Resolve'
+                     else case h.detail->>'operation' when 'cancel' then 'Delete' when 'cancelled' then 'Delete'
+                         when 'suspend' then 'Suspend' when 'suspended' then 'Suspend' when 'resume' then 'Activate'
+                         when 'resumed' then 'Activate' when 'modify' then 'ModifyProcessInstance'
+                         when 'retry' then 'SetJobRetries' else h.detail->>'operation' end end as operation_type,
+                 case when h.kind like 'task-%' or h.kind = 'leave' then 'Task'
+                     else coalesce(h.detail->>'entityType', case h.detail->>'operation' when 'retry' then 'Job'
+                         when 'SetJobRetries' then 'Job' when 'Execute' then 'Job'
+                         when 'SetExternalTaskRetries' then 'ExternalTask' else 'ProcessInstance' end) end
+                     as entity_type) t) m
+where h.kind in ('operation', 'task-claim', 'task-assign', 'task-unclaim', 'task-delegate', 'task-resolve')
+   or (h.kind = 'leave' and h.element_type = 'userTask' and h.user_id is not null);
 
 -- The operation log and the task history read few rows of a large table:
 -- partial indexes find them without scanning the whole trail.
 create index history_operations on history (seq)
-    where kind in ('operation', 'task-claim', 'task-assign', 'task-unclaim', 'task-complete');
+    where kind in ('operation', 'task-claim', 'task-assign', 'task-unclaim', 'task-delegate', 'task-resolve')
+       or (kind = 'leave' and element_type = 'userTask' and user_id is not null);
 create index history_task_created on history (seq) where kind = 'task-create';
