@@ -47,6 +47,15 @@ bpm_effect *bpm_run_effect(bpm_run *r, bpm_effect_kind k, uint32_t ei, const bpm
     e->ei = ei;
     e->node = n;
     e->at_ms = r->env->now_ms;
+    if (k == BPM_FX_ENTER) {
+        /* the history nests element instances by it (subprocesses,
+         * multi-instance bodies and their iterations) */
+        const bpm_ei *x = bpm_run_ei(r, ei);
+        e->parent = x ? x->parent : 0;
+        /* the body is entered as an ordinary node; its iterations are marked */
+        e->mi_body = x && n && bpm_model_is_activity(n->kind) && n->loop &&
+                     n->loop->kind == BPM_LOOP_MULTI_INSTANCE && !(x->phase & BPM_PHASE_INNER);
+    }
     return e;
 }
 

@@ -84,6 +84,8 @@ typedef enum bpm_effect_kind {
 typedef struct bpm_effect {
     bpm_effect_kind kind;
     uint32_t ei;           /* element instance concerned */
+    uint32_t parent;       /* ENTER: the ei of the enclosing scope (0: none) */
+    bool mi_body;          /* ENTER: the multi-instance body around the iterations */
     const bpm_node *node;
     const bpm_flow *flow;  /* TAKE */
     uint32_t wait;         /* WAIT_OPEN/CLOSE, START_CHILD (the parent's wait) */

@@ -20,6 +20,18 @@
     "'versionTag', p.version_tag, 'historyTimeToLive', case when p.history_ttl ~ '^[0-9]+$' then " \
     "p.history_ttl::int end, 'startableInTasklist', p.startable)"
 
+/* Engine time in SQL: the server's clock plus the offset `bpmnctl clock`
+ * sets, as jobs fall due by it. */
+#define BPM_API_ENGINE_NOW "(now() + (select offset_ms from clock) * interval '1 millisecond')"
+
+/* An incident's state over incident n and its instance i (whose run state is
+ * column st): resolved once resolved_at is set; deleted when it was never
+ * resolved but its instance ended or its job or external task is gone (an
+ * interrupting event took the activity away); open otherwise. */
+#define BPM_API_INCIDENT_STATE(st) \
+    "case when n.resolved_at is not null then 'resolved' when " st " <> 'active' or (n.type <> 'failedStep' " \
+    "and not exists (select 1 from job j where j.id = n.configuration)) then 'deleted' else 'open' end"
+
 /* Decodes the typed variables under key in body into *vars (a new object,
  * {} when absent); false after writing a 400 into r. */
 bool bpm_api_vars(const json_t *body, const char *key, json_t **vars, bpm_api_resp *r);
@@ -117,5 +129,37 @@ BPM_API_HANDLER(bpm_api_signal);
 
 /* the OpenAPI document: openapi.c */
 BPM_API_HANDLER(bpm_api_openapi);
+
+/* incidents and jobs: api_ops.c */
+BPM_API_HANDLER(bpm_api_ops_incidents);
+BPM_API_HANDLER(bpm_api_ops_incidents_count);
+BPM_API_HANDLER(bpm_api_ops_incident);
+BPM_API_HANDLER(bpm_api_ops_incident_annotate);
+BPM_API_HANDLER(bpm_api_ops_incident_clear_annotation);
+BPM_API_HANDLER(bpm_api_ops_jobs);
+BPM_API_HANDLER(bpm_api_ops_jobs_count);
+BPM_API_HANDLER(bpm_api_ops_job);
+BPM_API_HANDLER(bpm_api_ops_job_stacktrace);
+BPM_API_HANDLER(bpm_api_ops_job_retries);
+BPM_API_HANDLER(bpm_api_ops_job_execute);
+
+/* history: api_history.c */
+BPM_API_HANDLER(bpm_api_history_instances);
+BPM_API_HANDLER(bpm_api_history_instances_count);
+BPM_API_HANDLER(bpm_api_history_instance);
+BPM_API_HANDLER(bpm_api_history_instance_delete);
+BPM_API_HANDLER(bpm_api_history_activities);
+BPM_API_HANDLER(bpm_api_history_activities_count);
+BPM_API_HANDLER(bpm_api_history_activity);
+BPM_API_HANDLER(bpm_api_history_tasks);
+BPM_API_HANDLER(bpm_api_history_tasks_count);
+BPM_API_HANDLER(bpm_api_history_variables);
+BPM_API_HANDLER(bpm_api_history_variables_count);
+BPM_API_HANDLER(bpm_api_history_variable);
+BPM_API_HANDLER(bpm_api_history_variable_data);
+BPM_API_HANDLER(bpm_api_history_operations);
+BPM_API_HANDLER(bpm_api_history_operations_count);
+BPM_API_HANDLER(bpm_api_history_incidents);
+BPM_API_HANDLER(bpm_api_history_incidents_count);
 
 #endif

@@ -106,6 +106,14 @@ static const char *value_of(const bpm_api_req *req, const json_t *body, const ch
                 add(&s, ",");
             if (json_is_string(e))
                 add(&s, json_string_value(e));
+            /* date conditions: {"operator": "gt", "value": date} as "gt_date" */
+            const char *op = json_string_value(json_object_get(e, "operator"));
+            const char *val = json_string_value(json_object_get(e, "value"));
+            if (op && val) {
+                add(&s, op);
+                add(&s, "_");
+                add(&s, val);
+            }
         }
         const char *out = bpm_arena_strdup(a, s.p ? s.p : "");
         free(s.p);
@@ -152,6 +160,42 @@ static bool add_vars(sql *w, const char *col, const char *spec, const char **arg
                  " and exists (select 1 from variable v where v.instance_id = %s and v.name = $%d and"
                  " (v.value #>> '{}') %s $%d)",
                  col, *nargs - 1, op, *nargs);
+        add(w, cond);
+    }
+    return true;
+}
+
+/* op_date[,...] conditions on the date column col (Camunda's
+ * ConditionQueryParameterDto: gt and lt). */
+static bool add_dates(sql *w, const char *col, const char *spec, const char **args, int *nargs, bpm_arena *a,
+                      bpm_api_resp *r, const char *param)
+{
+    char *copy = bpm_arena_strdup(a, spec);
+    for (char *item = copy, *next; item && *item; item = next) {
+        next = strchr(item, ',');
+        if (next)
+            *next++ = '\0';
+        char *u = strchr(item, '_');
+        const char *op = !u ? NULL : strncmp(item, "gt_", 3) == 0 ? ">" : strncmp(item, "lt_", 3) == 0 ? "<" : NULL;
+        if (!op) {
+            bpm_api_error(r, 400, "InvalidRequestException", -1,
+                          "Invalid %s comparator specified: '%s' is not gt_date or lt_date", param, item);
+            return false;
+        }
+        int64_t ms;
+        bpm_err err = {0};
+        if (bpm_restdate_parse(u + 1, &ms, &err)) {
+            bpm_api_error(r, 400, "InvalidRequestException", -1, "Cannot set query parameter '%s' to value '%s': %s",
+                          param, item, err.msg);
+            return false;
+        }
+        if (*nargs + 1 > MAX_ARGS)
+            break;
+        char iso[BPM_RESTDATE_SIZE];
+        bpm_restdate_format(ms, iso);
+        args[(*nargs)++] = bpm_arena_strdup(a, iso);
+        char cond[300];
+        snprintf(cond, sizeof cond, " and %s %s $%d::timestamptz", col, op, *nargs);
         add(w, cond);
     }
     return true;
@@ -225,6 +269,9 @@ void bpm_api_list_run_where(const bpm_api_req *req, bpm_api_resp *r, const bpm_a
             continue;
         case BPM_F_VARS:
             ok = add_vars(&w, f->sql, v, args, &nargs, a, r, f->name);
+            continue;
+        case BPM_F_DATES:
+            ok = add_dates(&w, f->sql, v, args, &nargs, a, r, f->name);
             continue;
         case BPM_F_DATE: {
             int64_t ms;

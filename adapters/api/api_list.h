@@ -16,6 +16,7 @@ typedef enum bpm_api_fkind {
     BPM_F_DATE,     /* a Camunda date: $ is a timestamptz */
     BPM_F_INT,      /* $ is an integer */
     BPM_F_VARS,     /* name_op_value list: sql is the table alias's instance id column */
+    BPM_F_DATES,    /* op_date list, op gt|lt (POST: [{operator, value}]): sql is the column */
 } bpm_api_fkind;
 
 typedef struct bpm_api_filter {

@@ -390,11 +390,11 @@ static const char *as_timestamp(const char *v, bpm_arena *a)
     return bpm_arena_strdup(a, buf);
 }
 
-static void open_wait(batch *b, const bpm_inst *inst, const bpm_wait *w, bpm_arena *a)
+/* Writes the row of a new wait. OUT: id, the row's id (a user task's id). */
+static void open_wait(batch *b, const bpm_inst *inst, const bpm_wait *w, bpm_arena *a, char id[BPM_ID_SIZE])
 {
     char wid[16], prio[24], due[BPM_TIMER_ISO_SIZE];
     snprintf(wid, sizeof wid, "%u", w->id);
-    char id[BPM_ID_SIZE];
     s_new_id(b->s, id);
     switch (w->kind) {
     case BPM_WAIT_USER_TASK: {
@@ -535,8 +535,34 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         switch (e->kind) {
         case BPM_FX_WAIT_OPEN: {
             const bpm_wait *w = bpm_inst_wait(inst, e->wait);
-            if (w)
-                open_wait(&b, inst, w, a);
+            if (!w)
+                break;
+            char id[BPM_ID_SIZE];
+            open_wait(&b, inst, w, a, id);
+            if (s->history == BPM_HISTORY_NONE)
+                break;
+            /* The task row goes when the task ends; the history keeps its id
+             * and first values beside the element instance, for the
+             * historic task and activity queries. A called process is found
+             * by its parent wait, so the history ties that wait to the
+             * element instance too. */
+            if (w->kind == BPM_WAIT_USER_TASK) {
+                const json_t *d = w->data;
+                json_t *detail = json_pack("{s:s, s:O?, s:O?, s:O?, s:s?, s:s?, s:O?, s:O?}", "task", id, "name",
+                                           json_object_get(d, "name"), "assignee", json_object_get(d, "assignee"),
+                                           "priority", json_object_get(d, "priority"), "due",
+                                           as_timestamp(json_str(d, "due"), a), "followUp",
+                                           as_timestamp(json_str(d, "followUp"), a), "candidateUsers",
+                                           json_object_get(d, "candidateUsers"), "candidateGroups",
+                                           json_object_get(d, "candidateGroups"));
+                json_array_append_new(hist, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o}", "at", at, "kind",
+                                                      "task-create", "element", w->node->id, "type", type, "scope",
+                                                      scope, "user", user, "detail", detail));
+            } else if (w->kind == BPM_WAIT_CHILD) {
+                json_array_append_new(hist, json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:i}}", "at", at, "kind", "call",
+                                                      "element", w->node->id, "type", type, "scope", scope, "detail",
+                                                      "wait", (int)w->id));
+            }
             break;
         }
         case BPM_FX_WAIT_CLOSE: {
@@ -553,7 +579,9 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
             break;
         }
         case BPM_FX_VAR: {
-            /* the last value per (scope, name) wins; written in one statement below */
+            /* the last value per (scope, name) wins; written in one statement
+             * below. In the history a deleted variable has no new value at
+             * all (O*), which is not the same as a null value */
             char vkey[300];
             snprintf(vkey, sizeof vkey, "%s/%s", scope, e->name);
             json_object_set_new(var_rows, vkey,
@@ -561,12 +589,12 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                                           "deleted", e->value == NULL));
             if (s->history < BPM_HISTORY_FULL || strncmp(e->name, "__", 2) == 0)
                 break; /* internal bookkeeping variables are not part of the audit trail */
-            /* "old" only when there was one: a variable created has none */
-            json_t *detail = json_pack("{s:s, s:O?}", "name", e->name, "new", e->value);
-            if (e->old_value)
-                json_object_set(detail, "old", e->old_value);
+            /* "old" only when there was one (a variable created has none),
+             * "new" only when there is one (a deleted variable has none) */
             json_array_append_new(hist, json_pack("{s:s, s:s, s:s, s:s?, s:o}", "at", at, "kind", "variable", "scope",
-                                                  scope, "user", user, "detail", detail));
+                                                  scope, "user", user, "detail",
+                                                  json_pack("{s:s, s:O*, s:O*}", "name", e->name, "old", e->old_value,
+                                                            "new", e->value)));
             break;
         }
         case BPM_FX_INCIDENT: {
@@ -626,6 +654,28 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                                     "type", type, "scope", scope, "user", user);
             if (e->kind == BPM_FX_END && e->message)
                 json_object_set_new(row, "detail", json_pack("{s:s}", "state", e->message));
+            if (e->kind == BPM_FX_ENTER && element) {
+                /* what the activity history needs beyond the element: the
+                 * enclosing element instance when it is not the process,
+                 * whether it is a multi-instance body, and an event's trigger
+                 * (a timer boundary event, a message end event), which names
+                 * its Camunda activity type */
+                json_t *d = json_object();
+                const bpm_ei *root = bpm_inst_root(inst);
+                if (e->parent && (!root || e->parent != root->id))
+                    json_object_set_new(d, "parent", json_integer(e->parent));
+                if (e->mi_body)
+                    json_object_set_new(d, "body", json_true());
+                if (e->node->n_events)
+                    json_object_set_new(d, "event",
+                                        json_string(e->node->n_events > 1
+                                                        ? "multiple"
+                                                        : bpm_model_event_kind_name(e->node->events[0].kind)));
+                if (json_object_size(d))
+                    json_object_set_new(row, "detail", d);
+                else
+                    json_decref(d);
+            }
             json_array_append_new(hist, row);
             entered = e->kind == BPM_FX_ENTER && element ? row : NULL;
             break;

@@ -16,7 +16,7 @@ out=$($c audit --business-key R-7 --json)
 check "JSON: every event of R-7 and none of R-8" '[ "$(echo "$out" | jq "map(select(.business_key != \"R-7\")) | length")" = 0 ] && [ "$(echo "$out" | jq length)" -ge 6 ]'
 check "in one global order" '[ "$(echo "$out" | jq "[.[].seq] == ([.[].seq] | sort)")" = true ]'
 check "the start, by carol" '[ "$(echo "$out" | jq -r "map(select(.kind == \"instance-start\"))[0].user_id")" = carol ]'
-check "--user alice: her claim and her completion" '[ "$($c audit --user alice --json | jq -r "map(.kind + \":\" + (.element_id // \"\")) | sort | join(\",\")")" = "enter:Pay,leave:Approve,task-claim:Approve,variable:,variable:" ]'
+check "--user alice: her claim and her completion" '[ "$($c audit --user alice --json | jq -r "map(.kind + \":\" + (.element_id // \"\")) | sort | join(\",\")")" = "enter:Pay,leave:Approve,task-claim:Approve,task-create:Pay,variable:,variable:" ]'
 check "--kind and --element" '[ "$($c audit --kind task-claim,leave --element Approve --json | jq length)" = 2 ]'
 check "--definition" '[ "$($c audit --definition refund --kind instance-start --json | jq length)" = 2 ]'
 check "--from in the future finds nothing" '[ "$($c audit --from 2999-01-01T00:00:00Z --json)" = "[]" ]'

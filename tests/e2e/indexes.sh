@@ -51,5 +51,9 @@ check_plan "external tasks by topic" "select id from job where kind in ('externa
 check_plan "the variables of one instance" "select name, value from variable where instance_id = 'i7'"
 check_plan "the history of one instance" "select * from history where instance_id = 'i7' order by seq"
 check_plan "start triggers by message" "select definition_id from start_trigger where kind = 'message' and name = 'm7'"
+check_plan "REST: the activity history of one instance" "select * from history_activity_instance a where a.instance_id = 'i7'"
+check_plan "REST: the task history of one instance" "select * from history_task t where t.instance_id = 'i7'"
+check_plan "REST: the variable history of one instance" "select * from history_variable v where v.instance_id = 'i7'"
+check_plan "REST: the user operation log" "select * from history_user_operation o order by o.seq limit 20"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

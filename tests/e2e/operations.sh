@@ -39,7 +39,7 @@ check "the token moved from Review to PackA" '[ "$(tasks "$id")" = PackA ]'
 check "the instance is still active" '[ "$(sql "select state from process_instance where id = '"'"'$id'"'"'")" = active ]'
 op=$(sql "select seq from history where instance_id = '$id' and kind = 'operation'")
 check "the history has the operation with the operator and its instructions" '[ "$(sql "select user_id || '"'"' '"'"' || (detail->>'"'"'operation'"'"') || '"'"' '"'"' || (detail->'"'"'instructions'"'"')::text from history where seq = '"'"'$op'"'"'")" = "olga modify [{\"type\": \"cancel\", \"activityId\": \"Review\"}, {\"type\": \"startBeforeActivity\", \"activityId\": \"PackA\"}]" ]'
-check "followed by the cancellation of Review and the entry into PackA" '[ "$(sql "select string_agg(kind || '"'"':'"'"' || element_id, '"'"','"'"' order by seq) from history where instance_id = '"'"'$id'"'"' and seq > $op")" = "cancel:Review,enter:PackA" ]'
+check "followed by the cancellation of Review and the entry into PackA" '[ "$(sql "select string_agg(kind || '"'"':'"'"' || element_id, '"'"','"'"' order by seq) from history where instance_id = '"'"'$id'"'"' and seq > $op")" = "cancel:Review,enter:PackA,task-create:PackA" ]'
 check "written in the transaction of the modification" '[ "$(sql "select count(distinct h.xmin::text) from history h where h.instance_id = '"'"'$id'"'"' and h.seq >= $op")" = 1 ] && [ "$(sql "select (select xmin from process_instance where id = '"'"'$id'"'"')::text = (select xmin from history where seq = $op)::text")" = t ]'
 
 # start after PackA: its token goes on to the join, which waits for PackB
