@@ -19,18 +19,18 @@ check "a root instance is its own root" '[ "$(sql "select coalesce(root_instance
 row=$(sql "select assignee || ' ' || priority || ' ' || coalesce(data::text, '-') || ' ' || coalesce(candidate_groups::text, '-') from user_task where instance_id = '$id'")
 check "a task row keeps its properties in columns only" '[ "$row" = "ann 50 - -" ]'
 trace() { sql "select string_agg(kind || ':' || coalesce(element_id, '-'), ',' order by seq) from history where instance_id = '$1'"; }
-check "an element entered and left in one step is one history row" '[ "$(trace "$id")" = "instance-start:-,variable:-,leave:Start,enter:First" ]'
+check "an element entered and left in one step is one history row" '[ "$(trace "$id")" = "instance-start:-,variable:-,leave:Start,enter:First,task-create:First" ]'
 check "a variable created has no old value in its history" '[ "$(sql "select detail::text from history where instance_id = '"'"'$id'"'"' and kind = '"'"'variable'"'"'")" = "{\"new\": \"ann\", \"name\": \"user\"}" ]'
 check "ids are time-ordered UUIDs (version 7)" '[ "$(sql "select count(*) from process_instance where id ~ '"'"'^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'"'"'")" = 2 ] && [ "$(sql "select count(*) from user_task where id like '"'"'%-7%'"'"'")" = 2 ] && [ "$id" \< "$id2" ]'
 
 # read back: the instance carries on from what was stored
 t=$(sql "select id from user_task where instance_id = '$id'")
 $c task complete "$t" --user ann >/dev/null
-check "the instance continues from its stored state" '[ "$(trace "$id")" = "instance-start:-,variable:-,leave:Start,enter:First,leave:First,enter:Second" ]'
+check "the instance continues from its stored state" '[ "$(trace "$id")" = "instance-start:-,variable:-,leave:Start,enter:First,task-create:First,leave:First,enter:Second,task-create:Second" ]'
 check "with its business key and variables" '[ "$(sql "select business_key from process_instance where id = '"'"'$id'"'"'")" = B-7 ] && [ "$(sql "select assignee from user_task where instance_id = '"'"'$id'"'"'")" = ann ]'
 t=$(sql "select id from user_task where instance_id = '$id'")
 $c task complete "$t" --user ann >/dev/null
-check "and ends" '[ "$(trace "$id")" = "instance-start:-,variable:-,leave:Start,enter:First,leave:First,enter:Second,leave:Second,leave:End,instance-end:-" ] && [ "$(sql "select state from process_instance where id = '"'"'$id'"'"'")" = completed ]'
+check "and ends" '[ "$(trace "$id")" = "instance-start:-,variable:-,leave:Start,enter:First,task-create:First,leave:First,enter:Second,task-create:Second,leave:Second,leave:End,instance-end:-" ] && [ "$(sql "select state from process_instance where id = '"'"'$id'"'"'")" = completed ]'
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -81,12 +81,12 @@ select i.id, i.definition_id, i.definition_key, d.name as definition_name, d.ver
                   order by h.seq desc limit 1) = 'error' then 'INTERNALLY_TERMINATED'
             else 'EXTERNALLY_TERMINATED' end as state,
        bpm_removal_time(i.ended_at, d.history_ttl) as removal_at,
-       (select h.element_id from history h where h.instance_id = i.id and h.kind = 'enter'
+       (select h.element_id from history h where h.instance_id = i.id and h.kind in ('enter', 'leave')
         and h.element_type = 'startEvent' and h.detail->>'parent' is null order by h.seq limit 1) as start_activity_id
 from process_instance i join process_definition d on d.id = i.definition_id;
 
 -- Element instances: an enter row and the first leave or cancel row after
--- it of the same element instance (scope_id). Camunda names a multi-instance
+-- it of the same element instance (scope_id), or a leave row alone. Camunda names a multi-instance
 -- body "<activity>#multiInstanceBody". id: activity:instance:element
 -- instance, unique, and the instance part finds the rows by index.
 create view history_activity_instance as
@@ -94,8 +94,8 @@ select b.*, b.activity_id || ':' || b.instance_id || ':' || b.scope_id as id,
        case when b.parent_scope is null then b.instance_id
             else coalesce((select p.element_id || case when p.detail ? 'body' then '#multiInstanceBody' else '' end
                                   || ':' || b.instance_id || ':' || p.scope_id
-                           from history p where p.instance_id = b.instance_id and p.seq < b.seq
-                           and p.kind = 'enter' and p.scope_id = b.parent_scope order by p.seq desc limit 1),
+                           from history p where p.instance_id = b.instance_id
+                           and p.kind in ('enter', 'leave') and p.scope_id = b.parent_scope order by p.seq limit 1),
                           b.instance_id) end as parent_id
 from (select e.instance_id, e.scope_id, e.seq, e.element_id, e.element_type, e.at as start_at, x.at as end_at,
              x.kind as end_kind, (e.detail->>'parent')::int as parent_scope,
@@ -109,9 +109,13 @@ from (select e.instance_id, e.scope_id, e.seq, e.element_id, e.element_type, e.a
       join process_instance i on i.id = e.instance_id
       join process_definition d on d.id = i.definition_id
       left join lateral (select h.at, h.kind from history h where h.instance_id = e.instance_id
-                         and h.scope_id = e.scope_id and h.kind in ('leave', 'cancel') and h.seq > e.seq
+                         and h.scope_id = e.scope_id and h.kind in ('leave', 'cancel') and h.seq >= e.seq
                          order by h.seq limit 1) x on true
-      where e.kind = 'enter' and e.element_id is not null) b;
+      -- an element entered and left in one step has only its leave row
+      -- (it carries what the enter row would have)
+      where e.element_id is not null
+        and (e.kind = 'enter' or (e.kind = 'leave' and not exists (select 1 from history p
+             where p.instance_id = e.instance_id and p.scope_id = e.scope_id and p.kind = 'enter' and p.seq < e.seq)))) b;
 
 -- User tasks: the task-create row, the task row while it is open (its
 -- current values), the last claim, assignment, delegation or resolution,
@@ -134,9 +138,9 @@ select tc.detail->>'task' as id, tc.instance_id, tc.scope_id, tc.element_id,
        case x.kind when 'leave' then 'completed' when 'cancel' then 'deleted' end as delete_reason,
        case when x.kind = 'leave' then 'Completed' when x.kind = 'cancel' then 'Deleted'
             when t.id is null and i.state <> 'active' then 'Deleted' else 'Created' end as task_state,
-       coalesce(t.candidate_users, array(select jsonb_array_elements_text(tc.detail->'candidateUsers')))
+       coalesce(t.candidate_users, case when jsonb_typeof(tc.detail->'candidateUsers') = 'array' then array(select jsonb_array_elements_text(tc.detail->'candidateUsers')) end)
            as candidate_users,
-       coalesce(t.candidate_groups, array(select jsonb_array_elements_text(tc.detail->'candidateGroups')))
+       coalesce(t.candidate_groups, case when jsonb_typeof(tc.detail->'candidateGroups') = 'array' then array(select jsonb_array_elements_text(tc.detail->'candidateGroups')) end)
            as candidate_groups,
        i.definition_id, i.definition_key, d.name as definition_name, i.business_key, i.tenant_id,
        i.state as instance_state, coalesce(i.root_instance_id, i.id) as root_instance_id,
