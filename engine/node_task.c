@@ -2,6 +2,7 @@
  * receive and business rule. User tasks and jobs (external tasks, connector
  * calls, Camunda 8 jobs) park the token on a wait whose data tells the store
  * what row to create; completing the wait moves the token on. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -319,8 +320,15 @@ static bool connector_outputs(bpm_run *r, uint32_t ei, const bpm_node *n, const 
         if (p->kind == BPM_PARAM_EXPR || p->kind == BPM_PARAM_SCRIPT) {
             bpm_eval_result res;
             if (!bpm_run_eval_outcome(r, ei, n, &p->value, p->kind == BPM_PARAM_SCRIPT ? BPM_USE_SCRIPT : BPM_USE_VALUE,
-                                      &res))
+                                      &res)) {
+                if (cmd->message) { /* the failed call is the cause, the output's failure its fallout */
+                    char why[sizeof r->fail_msg];
+                    memcpy(why, r->fail_msg, sizeof why);
+                    snprintf(r->fail_msg, sizeof r->fail_msg, "%.300s; output parameter \"%.64s\" failed on it: %.300s",
+                             cmd->message, p->name ? p->name : "", why);
+                }
                 return false;
+            }
             if (res.outcome == BPM_EVAL_BPMN_ERROR) {
                 json_decref(res.value);
                 bpm_run_throw_error(r, ei, res.code, res.message);

@@ -257,17 +257,17 @@ int64_t bpm_jobs_next_due(bpm_pg *pg)
     return due;
 }
 
-bpm_rc bpm_jobs_payload(bpm_pg *pg, const char *id, const char *worker, json_t **out, bpm_err *err)
+bpm_rc bpm_jobs_payload(bpm_pg *pg, const char *id, json_t **out, bpm_err *err)
 {
-    const char *p[2] = {id, worker};
+    const char *p[1] = {id};
     PGresult *res = NULL;
-    bpm_rc rc = run(pg, "select coalesce(payload, '{}'::jsonb)::text from job where id = $1 and lock_owner = $2", 2, p,
-                    &res, "read a job's payload", err);
+    bpm_rc rc = run(pg, "select coalesce(payload, '{}'::jsonb)::text from job where id = $1", 1, p, &res,
+                    "read a job's payload", err);
     if (rc)
         return rc;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return bpm_err_set(err, BPM_NOT_FOUND, "job \"%s\" is gone or no longer locked by this worker", id);
+        return bpm_err_set(err, BPM_NOT_FOUND, "job \"%s\" is gone", id);
     }
     json_error_t je;
     json_t *v = json_loads(PQgetvalue(res, 0, 0), 0, &je);

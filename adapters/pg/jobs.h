@@ -72,8 +72,7 @@ bool bpm_jobs_wait(bpm_pg *pg, int timeout_ms);
 int64_t bpm_jobs_next_due(bpm_pg *pg);
 
 /* The payload of job id (its wait's data; for a connector, the call's
- * inputs) as a new reference in *out, while worker holds the job's lock.
- * BPM_NOT_FOUND when the job is gone or another worker took it over. */
-bpm_rc bpm_jobs_payload(bpm_pg *pg, const char *id, const char *worker, json_t **out, bpm_err *err);
+ * inputs) as a new reference in *out. BPM_NOT_FOUND when the job is gone. */
+bpm_rc bpm_jobs_payload(bpm_pg *pg, const char *id, json_t **out, bpm_err *err);
 
 #endif

@@ -29,6 +29,16 @@ static const char *text_of(const json_t *v, bpm_arena *a)
     return NULL;
 }
 
+/* The method in upper case (in a), or NULL. */
+static const char *method_of(const json_t *v, bpm_arena *a)
+{
+    const char *m = text_of(v, a);
+    if (m)
+        for (char *c = (char *)m; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+    return m;
+}
+
 /* A number of units (a number or numeric text), or dflt. */
 static int64_t number_of(const json_t *v, int64_t dflt)
 {
@@ -128,13 +138,13 @@ static const char *query_escape(const char *s, bpm_arena *a)
 static bpm_rc camunda7_request(request *q, const json_t *in, bpm_arena *a, bpm_err *err)
 {
     q->req.url = text_of(json_object_get(in, "url"), a);
-    q->req.method = text_of(json_object_get(in, "method"), a);
+    q->req.method = method_of(json_object_get(in, "method"), a);
     if (json_is_object(json_object_get(in, "headers")))
         read_headers(q, json_object_get(in, "headers"), a);
     read_body(q, json_object_get(in, "payload"), a);
     const json_t *cfg = json_object_get(in, "request-config");
-    q->req.connect_timeout_ms = number_of(json_object_get(cfg, "connection-timeout"), 0);
-    q->req.timeout_ms = number_of(json_object_get(cfg, "socket-timeout"), 0);
+    q->req.connect_timeout_ms = number_of(json_object_get(cfg, "connection-timeout"), 20000);
+    q->req.timeout_ms = number_of(json_object_get(cfg, "socket-timeout"), 60000);
     if (q->req.body && !has_header(q, "Content-Type"))
         add_header(q, a, "Content-Type", q->json_body ? "application/json" : "text/plain; charset=utf-8");
     if (!q->req.url)
@@ -165,7 +175,7 @@ static bpm_rc camunda8_request(request *q, const json_t *in, bpm_arena *a, bpm_e
         }
     }
     q->req.url = url;
-    q->req.method = text_of(json_object_get(in, "method"), a);
+    q->req.method = method_of(json_object_get(in, "method"), a);
     if (json_is_object(json_object_get(in, "headers")))
         read_headers(q, json_object_get(in, "headers"), a);
     read_body(q, json_object_get(in, "body"), a);
@@ -259,13 +269,13 @@ static void camunda8_retries(const json_t *payload, const bpm_job *j, bpm_arena 
         retry->retries = (int)json_integer_value(r);
 }
 
-bpm_rc bpm_connector_run(bpm_session *s, const bpm_job *j, const char *worker, int64_t max_call_ms, bpm_arena *a,
-                         bpm_job *retry, int64_t *done_ms, bpm_err *err)
+bpm_rc bpm_connector_run(bpm_session *s, const bpm_job *j, int64_t max_call_ms, bpm_arena *a, bpm_job *retry,
+                         int64_t *done_ms, bpm_err *err)
 {
     *retry = *j;
     *done_ms = bpm_session_now(s);
     json_t *payload = NULL;
-    bpm_rc rc = bpm_jobs_payload(s->pg, j->id, worker, &payload, err);
+    bpm_rc rc = bpm_jobs_payload(s->pg, j->id, &payload, err);
     if (rc)
         return rc;
     const char *connector = json_string_value(json_object_get(payload, "connector"));

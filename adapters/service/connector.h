@@ -12,7 +12,7 @@
 #include "jobs.h"
 #include "session.h"
 
-/* Runs connector job j, which worker has locked: reads its payload, makes
+/* Runs connector job j, which this worker has locked: reads its payload, makes
  * the call (its timeouts kept under max_call_ms, so the lock outlasts it),
  * then completes the job's wait through s->rt at the time the call ended,
  * written to *done_ms. *retry receives the job as bpm_jobs_fail should
@@ -25,7 +25,7 @@
  *  BPM_NOT_FOUND / BPM_CONFLICT: the job or its wait is gone, the instance
  *    ended or is suspended;
  *  other codes: the database failed (BPM_UNAVAILABLE: reconnect). */
-bpm_rc bpm_connector_run(bpm_session *s, const bpm_job *j, const char *worker, int64_t max_call_ms, bpm_arena *a,
-                         bpm_job *retry, int64_t *done_ms, bpm_err *err);
+bpm_rc bpm_connector_run(bpm_session *s, const bpm_job *j, int64_t max_call_ms, bpm_arena *a, bpm_job *retry,
+                         int64_t *done_ms, bpm_err *err);
 
 #endif

@@ -68,7 +68,7 @@ static bool run_jobs(thread *t, bpm_session *s, const bpm_job *jobs, size_t n, i
         int64_t at = now;
         if (strcmp(j->kind, "connector") == 0) {
             /* the call must end before the job's lock does */
-            rc = bpm_connector_run(s, j, t->name, e->cfg.lock_ms / 2, a, &counted, &at, &jerr);
+            rc = bpm_connector_run(s, j, e->cfg.lock_ms / 2, a, &counted, &at, &jerr);
         } else {
             bpm_cmd cmd = {.kind = timer ? BPM_CMD_TRIGGER : BPM_CMD_COMPLETE, .wait = j->wait};
             /* a timer fires at its due time, not when a worker notices it */
