@@ -5,7 +5,8 @@
 # caught by a boundary event, a 500 and a timeout are retried on the retry
 # cycle and then become an incident; the Idempotency-Key is the job id on
 # every attempt; a secret from the worker's environment reaches the server
-# and nothing else: not the database (pg_dump), not the worker's log.
+# and nothing else: not the database (pg_dump), not the worker's log;
+# redirects are not followed, TLS is verified, the response size is capped.
 set -u
 . "$(dirname "$0")/lib.sh"
 command -v pg_dump >/dev/null || { echo "needs pg_dump"; exit 77; }
@@ -112,6 +113,29 @@ inc=$(q "select id from incident where instance_id = '$f8' and resolved_at is nu
 $c retry "$inc" >/dev/null
 worker
 check "c8: bpmnctl retry runs the call again" '[ "$(seen "/fail?source=c8" | wc -l)" = 3 ]'
+
+# ---- what every call does ------------------------------------------------------
+tx7=$(start connector-c7 /text u-text)
+worker
+check "a text response is mapped as text" '[ "$(var "$tx7" reply)" = "\"plain words\"" ] && [ "$(var "$tx7" status)" = 200 ]'
+rd7=$(start connector-c7 /redirect u-redirect)
+before=$(seen /ok | wc -l)
+worker
+check "a redirect is not followed: the 302 is the response" '[ "$(var "$rd7" status)" = 302 ] && [ "$(seen /ok | wc -l)" = "$before" ]'
+big7=$(start connector-c7 /big u-big)
+worker
+check "a response over the cap fails the attempt" 'grep -q "POST $base/big: the response is larger than 1048576 bytes" "$log" && [ "$(q "select retries from job where instance_id = '"'"'$big7'"'"'")" = 1 ]'
+if command -v openssl >/dev/null; then
+  openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 1 -keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1
+  python3 "$src/tests/e2e/receiver.py" --port-file "$work/tls-port" --record "$work/tls.jsonl" \
+    --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" &
+  tls_receiver=$!
+  for _ in $(seq 100); do [ -s "$work/tls-port" ] && break; sleep 0.1; done
+  tls7=$($c start connector-c7 --vars "{\"base\": \"https://127.0.0.1:$(cat "$work/tls-port")\", \"path\": \"/ok\", \"userId\": \"u-tls\"}")
+  worker
+  check "TLS is verified: a self-signed certificate fails the attempt" 'grep -q "could not call POST https://127.0.0.1:[0-9]*/ok: .*certificate" "$log" && [ "$(q "select retries from job where instance_id = '"'"'$tls7'"'"'")" = 1 ] && [ ! -s "$work/tls.jsonl" ]'
+  kill $tls_receiver 2>/dev/null; wait $tls_receiver 2>/dev/null
+fi
 
 # ---- secrets ---------------------------------------------------------------
 # the server echoes the secret back: the stored response has it masked

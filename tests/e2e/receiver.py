@@ -10,10 +10,13 @@ and answers by path:
   /missing  404 JSON {"error": "no such user"}
   /fail     500 text
   /slow     sleeps --slow seconds, then 200 JSON
-anything else 404.
+  /redirect 302 to /ok
+  /big      200 with a 2 MiB body
+anything else 404. With --tls-cert and --tls-key it speaks HTTPS.
 """
 import argparse
 import json
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +29,8 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--record", required=True)
     ap.add_argument("--slow", type=float, default=5.0)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
     args = ap.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
@@ -62,6 +67,13 @@ def main():
                 self.answer(404, {"error": "no such user"})
             elif path == "/fail":
                 self.answer(500, b"boom", "text/plain")
+            elif path == "/redirect":
+                self.send_response(302)
+                self.send_header("Location", "/ok")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif path == "/big":
+                self.answer(200, b"x" * (2 * 1024 * 1024), "text/plain")
             elif path == "/slow":
                 time.sleep(args.slow)
                 try:
@@ -75,10 +87,14 @@ def main():
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
+    if args.tls_cert:
+        import ssl
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
-
     os.replace(args.port_file + ".tmp", args.port_file)
     srv.serve_forever()
 
