@@ -67,8 +67,13 @@ static bool run_jobs(thread *t, bpm_session *s, const bpm_job *jobs, size_t n, i
         bpm_job counted = *j; /* as a failure of it is counted */
         int64_t at = now;
         if (strcmp(j->kind, "connector") == 0) {
-            /* the call must end before the job's lock does */
-            rc = bpm_connector_run(s, j, e->cfg.lock_ms / 2, a, &counted, &at, &jerr);
+            /* The call must end well before the job's lock does, or another
+             * worker would call again; earlier calls of this round may have
+             * used up most of it: then the job waits for the next taker. */
+            int64_t left = now + e->cfg.lock_ms - bpm_session_now(s);
+            if (left < 2000)
+                continue;
+            rc = bpm_connector_run(s, j, left / 2, a, &counted, &at, &jerr);
         } else {
             bpm_cmd cmd = {.kind = timer ? BPM_CMD_TRIGGER : BPM_CMD_COMPLETE, .wait = j->wait};
             /* a timer fires at its due time, not when a worker notices it */
