@@ -168,8 +168,15 @@ static void read_zeebe_io(bpm_builder *b, bpm_io *io, const xmlNode *el)
         const char *src = bpm_build_attr(b, c, "source");
         if (src) {
             p->kind = BPM_PARAM_EXPR;
-            /* zeebe sources are FEEL; a bare source is a FEEL literal too */
-            p->value = bpm_build_expr(b, src, NULL, p->line, BPM_DIALECT_FEEL);
+            /* "=..." is FEEL; anything else is a static value, as Zeebe
+             * reads it (connector templates write source="GET") */
+            const char *t = src;
+            while (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
+                t++;
+            if (*t == '=')
+                p->value = bpm_build_expr(b, src, NULL, p->line, BPM_DIALECT_FEEL);
+            else
+                p->value = (bpm_expr){.text = src, .dialect = BPM_DIALECT_LITERAL, .line = p->line};
         }
         if (!p->name)
             BPM_DIAG(b, BPM_SEV_ERROR, c, NULL, "zeebe:%s has no target", in ? "input" : "output");
@@ -314,6 +321,26 @@ static void read_connector(bpm_builder *b, bpm_node *node, const xmlNode *el)
     xmlNode *io = bpm_build_child(el, BPM_NS_CAMUNDA, "inputOutput");
     if (io)
         bpm_build_ext_io(b, &s->connector_io, io);
+}
+
+/* A zeebe:header; the outbound connector's own keys are read into fields
+ * too (connector templates write them as headers). */
+static void read_task_header(bpm_builder *b, bpm_service *s, const xmlNode *h)
+{
+    const char *key = bpm_build_attr(b, h, "key");
+    const char *value = bpm_build_attr(b, h, "value");
+    push_pair(b, &s->headers, &s->n_headers, key, value);
+    if (!key || !value)
+        return;
+    int line = bpm_build_line(h);
+    if (strcmp(key, "resultVariable") == 0)
+        s->result_variable = value;
+    else if (strcmp(key, "resultExpression") == 0)
+        s->result_expression = bpm_build_expr(b, value, NULL, line, BPM_DIALECT_FEEL);
+    else if (strcmp(key, "errorExpression") == 0)
+        s->error_expression = bpm_build_expr(b, value, NULL, line, BPM_DIALECT_FEEL);
+    else if (strcmp(key, "retryBackoff") == 0)
+        s->retry_backoff = value;
 }
 
 static void read_call_mapping(bpm_builder *b, bpm_call *call, const xmlNode *c, bool in)
@@ -464,7 +491,7 @@ static void read_ext_elements(bpm_builder *b, bpm_node *node, const xmlNode *ext
             bpm_service *s = service_of(b, node);
             for (xmlNode *h = c->children; h; h = h->next)
                 if (bpm_build_is_zeebe(h, "header"))
-                    push_pair(b, &s->headers, &s->n_headers, bpm_build_attr(b, h, "key"), bpm_build_attr(b, h, "value"));
+                    read_task_header(b, s, h);
         } else if (bpm_build_is_zeebe(c, "assignmentDefinition")) {
             bpm_user_task *u = user_of(b, node);
             const char *v;

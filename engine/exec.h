@@ -46,10 +46,19 @@ typedef struct bpm_cmd {
     bpm_cmd_kind kind;
     uint32_t wait;          /* COMPLETE, TRIGGER, ERROR, ESCALATE */
     const bpm_node *node;   /* START, MODIFY_* */
-    json_t *vars;           /* borrowed: variables to set (object) or NULL */
+    json_t *vars;           /* borrowed: variables to set (object) or NULL; COMPLETE of
+                               a connector wait: the response {statusCode, response,
+                               headers}, or NULL when none arrived */
     json_t *local_vars;     /* borrowed: local to the waiting element */
     const json_t *deletions; /* SET_VARS: borrowed array of variable names, or NULL */
-    const char *code;       /* ERROR / ESCALATE */
+    const char *code;       /* ERROR / ESCALATE; COMPLETE of a failed connector call:
+                               "404", "TIMEOUT"... (docs/connectors.md) */
+    /* ERROR / ESCALATE: the error's message. COMPLETE of a connector wait:
+     * NULL when the call succeeded, else why it failed (HTTP status >= 400,
+     * timeout, unreachable), with no secret in it. The diagram may map the
+     * failure to a BPMN error (an output parameter calling bpmn.error, a
+     * Camunda 8 errorExpression); otherwise the step fails with this text,
+     * which the job executor counts as a failed attempt. */
     const char *message;
     /* MODIFY: the instructions, applied as Camunda 7's process instance
      * modification does: each start runs its token to its waits before the

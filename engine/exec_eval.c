@@ -133,6 +133,12 @@ bool bpm_run_eval_over(bpm_run *r, uint32_t ei, const bpm_node *n, const json_t 
     return true;
 }
 
+bool bpm_run_eval_outcome(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr *e, bpm_eval_use use,
+                          bpm_eval_result *res)
+{
+    return run_eval(r, ei, n, e, use, res);
+}
+
 bool bpm_run_eval(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr *e, bpm_eval_use use, json_t **out)
 {
     bpm_eval_result res;

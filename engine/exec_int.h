@@ -88,6 +88,11 @@ bpm_vars bpm_run_vars(bpm_run *r, uint32_t ei, void *storage);
 /* ---- evaluation (exec_eval.c) --------------------------------------------------- */
 /* Evaluates e at ei; *out new reference. false = failed (run failed). */
 bool bpm_run_eval(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr *e, bpm_eval_use use, json_t **out);
+/* Evaluates e at ei and hands back the outcome as it is: a BPMN error or
+ * escalation raised by a script is in *res (res->value new, or NULL) for the
+ * caller to route. false = the run failed. */
+bool bpm_run_eval_outcome(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr *e, bpm_eval_use use,
+                          bpm_eval_result *res);
 /* Condition: absent = true. */
 bool bpm_run_condition(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_expr *e, bool *out);
 /* Evaluates e to a string (numbers printed), NULL for null; in the step arena. */

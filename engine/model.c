@@ -106,3 +106,9 @@ bool bpm_model_is_container(bpm_node_kind k)
     return k == BPM_NODE_SUBPROCESS || k == BPM_NODE_EVENT_SUBPROCESS ||
            k == BPM_NODE_TRANSACTION || k == BPM_NODE_ADHOC_SUBPROCESS;
 }
+
+bool bpm_model_zeebe_rest_connector(const bpm_service *s)
+{
+    static const char type[] = "io.camunda:http-json:";
+    return s && s->kind == BPM_IMPL_JOB && s->job_type && strncmp(s->job_type, type, sizeof type - 1) == 0;
+}

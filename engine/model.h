@@ -185,6 +185,12 @@ typedef struct bpm_service {
     bpm_io connector_io;      /* the connector's own inputOutput */
     bpm_pair *headers;        /* zeebe:taskHeaders */
     size_t n_headers;
+    /* Camunda 8 outbound connector task headers (read for every job type,
+     * compiled only where bpmnd runs the connector itself) */
+    const char *result_variable; /* resultVariable: the whole response */
+    bpm_expr result_expression;  /* resultExpression (FEEL, over the response) */
+    bpm_expr error_expression;   /* errorExpression (FEEL; bpmnError(...) throws) */
+    const char *retry_backoff;   /* retryBackoff: ISO 8601 duration between retries */
     const char *decision_result_variable;
     const char *map_decision_result;
 } bpm_service;
@@ -563,5 +569,9 @@ bool bpm_model_is_activity(bpm_node_kind k);
 bool bpm_model_is_gateway(bpm_node_kind k);
 bool bpm_model_is_event(bpm_node_kind k);
 bool bpm_model_is_container(bpm_node_kind k); /* sub/event/transaction/ad-hoc */
+/* Whether s is a Camunda 8 task that bpmnd runs as its built-in REST
+ * connector (job type io.camunda:http-json:N) instead of handing the job to
+ * a worker. Its wait is a "connector" job, as a camunda:connector's is. */
+bool bpm_model_zeebe_rest_connector(const bpm_service *s);
 
 #endif

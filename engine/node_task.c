@@ -2,6 +2,7 @@
  * receive and business rule. User tasks and jobs (external tasks, connector
  * calls, Camunda 8 jobs) park the token on a wait whose data tells the store
  * what row to create; completing the wait moves the token on. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,64 @@ static bool open_user_task(bpm_run *r, uint32_t ei, const bpm_node *n)
     return true;
 }
 
+/* The Camunda 8 REST connector (Camunda 8 docs, connectors/protocol/rest)
+ * reads these variables of its job, as the task's input mappings left them. */
+static const char *const REST_INPUTS[] = {"url", "method", "headers", "body", "queryParameters", "authentication",
+                                          "connectionTimeoutInSeconds", "readTimeoutInSeconds", NULL};
+
+/* Sets path ("a.b.c") in obj to v (stolen), making the objects on the way. */
+static void set_path(json_t *obj, const char *path, json_t *v)
+{
+    const char *dot;
+    while ((dot = strchr(path, '.')) && dot > path) {
+        char key[128];
+        size_t len = (size_t)(dot - path) < sizeof key - 1 ? (size_t)(dot - path) : sizeof key - 1;
+        memcpy(key, path, len);
+        key[len] = '\0';
+        json_t *next = json_object_get(obj, key);
+        if (!json_is_object(next)) {
+            next = json_object();
+            json_object_set_new(obj, key, next);
+        }
+        obj = next;
+        path = dot + 1;
+    }
+    json_object_set_new(obj, path, v);
+}
+
+/* A Camunda 8 REST connector task: the call's inputs are taken now, inside
+ * the step, from the variables its input mappings made (a target such as
+ * "authentication.type" becomes a nested object, as the connector runtime
+ * reads it); the retries and the backoff between them go with the job. */
+static bool open_rest_connector(bpm_run *r, uint32_t ei, const bpm_node *n, json_t *data)
+{
+    const bpm_service *s = n->service;
+    json_t *inputs = json_object();
+    for (size_t i = 0; REST_INPUTS[i]; i++) {
+        json_t *v = bpm_run_get_var(r, ei, REST_INPUTS[i]);
+        if (v)
+            json_object_set(inputs, REST_INPUTS[i], v);
+    }
+    for (size_t i = 0; i < n->io.n_inputs; i++) {
+        const char *target = n->io.inputs[i].name;
+        json_t *v = target && strchr(target, '.') ? bpm_run_get_var(r, ei, target) : NULL;
+        if (v)
+            set_path(inputs, target, json_incref(v));
+    }
+    const char *retries = NULL;
+    if (!bpm_run_eval_string(r, ei, n, &s->retries, &retries)) {
+        json_decref(inputs);
+        return false;
+    }
+    json_object_set_new(data, "type", json_string("connector"));
+    json_object_set_new(data, "connector", json_string(s->job_type));
+    json_object_set_new(data, "inputs", inputs);
+    json_object_set_new(data, "retries", json_integer(retries ? strtoll(retries, NULL, 10) : 3));
+    if (s->retry_backoff)
+        json_object_set_new(data, "retryBackoff", json_string(s->retry_backoff));
+    return true;
+}
+
 /* The job a service-like task becomes: external task, connector, zeebe job. */
 static bool open_job(bpm_run *r, uint32_t ei, const bpm_node *n)
 {
@@ -149,6 +208,11 @@ static bool open_job(bpm_run *r, uint32_t ei, const bpm_node *n)
     }
     case BPM_IMPL_JOB: {
         name = s->job_type;
+        if (bpm_model_zeebe_rest_connector(s)) {
+            if (!open_rest_connector(r, ei, n, data))
+                goto fail;
+            break;
+        }
         json_t *headers = json_object();
         for (size_t i = 0; i < s->n_headers; i++)
             json_object_set_new(headers, s->headers[i].name ? s->headers[i].name : "", str_or_null(s->headers[i].value));
@@ -259,32 +323,174 @@ static void task_enter(bpm_run *r, uint32_t ei)
     }
 }
 
+/* A connector call's outcome, Camunda 7 (camunda:connector): the response
+ * is local to the task ({statusCode, response, headers}); the output
+ * parameters map what leaves it, set as Camunda 7 sets them (where the name
+ * is visible, else on the process). An output script may turn the response
+ * into a BPMN error with bpmn.error(code, message). A failed call is mapped
+ * only that way: when no output throws, the step fails with the failure's
+ * text (a retry of the job, then an incident). A call that got no response
+ * at all has nothing to map. false = the step failed or an error was thrown. */
+static bool connector_outputs(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_cmd *cmd)
+{
+    if (cmd->message && !cmd->vars) {
+        bpm_run_fail(r, ei, n, "%s", cmd->message);
+        return false;
+    }
+    if (cmd->vars)
+        bpm_run_set_vars(r, ei, cmd->vars, true);
+    const bpm_io *io = &n->service->connector_io;
+    for (size_t i = 0; i < io->n_outputs; i++) {
+        const bpm_param *p = &io->outputs[i];
+        json_t *v = NULL;
+        if (p->kind == BPM_PARAM_EXPR || p->kind == BPM_PARAM_SCRIPT) {
+            bpm_eval_result res;
+            if (!bpm_run_eval_outcome(r, ei, n, &p->value, p->kind == BPM_PARAM_SCRIPT ? BPM_USE_SCRIPT : BPM_USE_VALUE,
+                                      &res)) {
+                if (cmd->message) { /* the failed call is the cause, the output's failure its fallout */
+                    char why[sizeof r->fail_msg];
+                    memcpy(why, r->fail_msg, sizeof why);
+                    snprintf(r->fail_msg, sizeof r->fail_msg, "%.300s; output parameter \"%.64s\" failed on it: %.300s",
+                             cmd->message, p->name ? p->name : "", why);
+                }
+                return false;
+            }
+            if (res.outcome == BPM_EVAL_BPMN_ERROR) {
+                json_decref(res.value);
+                bpm_run_throw_error(r, ei, res.code, res.message);
+                return false;
+            }
+            if (res.outcome == BPM_EVAL_ESCALATION) {
+                json_decref(res.value);
+                bpm_run_throw_escalation(r, ei, res.code);
+                if (r->failed || !bpm_run_ei(r, ei))
+                    return false;
+                continue;
+            }
+            v = res.value;
+        }
+        if (p->name)
+            bpm_run_set_var(r, ei, p->name, v ? v : json_null());
+        else
+            json_decref(v);
+    }
+    if (cmd->message) {
+        bpm_run_fail(r, ei, n, "%s", cmd->message);
+        return false;
+    }
+    return true;
+}
+
+static void copy_visible(void *arg, const char *name, json_t *value)
+{
+    if (!json_object_get(arg, name))
+        json_object_set(arg, name, value);
+}
+
+/* A connector call's outcome, Camunda 8 REST connector: the response is
+ * {status, headers, body}. On success resultVariable receives it whole and
+ * the context resultExpression makes of it is merged into the result. Then
+ * errorExpression runs, over the variables plus the response and result, or
+ * plus `error` {code, message, variables: {response}} for a failed call:
+ * bpmnError(code, message[, variables]) throws a BPMN error from the task,
+ * jobError(message) fails the attempt; anything else leaves the outcome as
+ * it was (Camunda 8 docs, connectors "Error expression"). The result is set
+ * as a job's completion variables are (local when output mappings exist).
+ * false = the step failed or an error was thrown. */
+static bool rest_connector_result(bpm_run *r, uint32_t ei, const bpm_node *n, const bpm_cmd *cmd)
+{
+    const bpm_service *s = n->service;
+    json_t *resp = NULL, *result = json_object(), *ctx = json_object();
+    bool ok = false;
+    if (cmd->vars)
+        resp = json_pack("{s:O?, s:O?, s:O?}", "status", json_object_get(cmd->vars, "statusCode"), "headers",
+                         json_object_get(cmd->vars, "headers"), "body", json_object_get(cmd->vars, "response"));
+    char storage[BPM_RUN_VARS_STORAGE];
+    bpm_vars vars = bpm_run_vars(r, ei, storage);
+    if (!cmd->message) {
+        if (s->result_variable)
+            json_object_set(result, s->result_variable, resp ? resp : json_null());
+        if (s->result_expression.text) {
+            json_t *v = NULL;
+            if (!bpm_run_eval_over(r, ei, n, resp, &s->result_expression, &v))
+                goto done;
+            if (json_is_object(v)) {
+                json_object_update(result, v);
+            } else if (!json_is_null(v)) {
+                json_decref(v);
+                bpm_run_fail(r, ei, n, "resultExpression \"%s\" gave no context", s->result_expression.text);
+                goto done;
+            }
+            json_decref(v);
+        }
+        if (resp)
+            json_object_update(ctx, resp);
+        json_object_update(ctx, result);
+    } else {
+        json_t *error = json_pack("{s:s, s:s}", "code", cmd->code ? cmd->code : "FAILED", "message", cmd->message);
+        if (resp)
+            json_object_set_new(error, "variables",
+                                json_pack("{s:{s:O?, s:O?}}", "response", "headers", json_object_get(resp, "headers"),
+                                          "body", json_object_get(resp, "body")));
+        json_object_set_new(ctx, "error", error);
+    }
+    vars.ops->each(vars.ctx, copy_visible, ctx);
+    if (s->error_expression.text) {
+        json_t *v = NULL;
+        if (!bpm_run_eval_over(r, ei, n, ctx, &s->error_expression, &v))
+            goto done;
+        const char *type = json_string_value(json_object_get(v, "errorType"));
+        json_t *code = json_object_get(v, "code");
+        const char *msg = json_string_value(json_object_get(v, "message"));
+        if (json_is_object(v) && type && strcmp(type, "jobError") == 0) {
+            bpm_run_fail(r, ei, n, "errorExpression failed the job: %s", msg ? msg : "(no message)");
+            json_decref(v);
+            goto done;
+        }
+        if (json_is_object(v) && (json_is_string(code) || json_is_integer(code)) &&
+            (!type || strcmp(type, "bpmnError") == 0)) {
+            const char *c = json_is_string(code) ? bpm_arena_strdup(r->arena, json_string_value(code))
+                                                 : bpm_arena_sprintf(r->arena, "%" JSON_INTEGER_FORMAT,
+                                                                     json_integer_value(code));
+            msg = msg ? bpm_arena_strdup(r->arena, msg) : NULL;
+            json_t *evars = json_object_get(v, "variables");
+            if (json_is_object(evars))
+                bpm_run_set_vars(r, ei, evars, false);
+            json_decref(v);
+            bpm_run_throw_error(r, ei, c, msg);
+            goto done;
+        }
+        json_decref(v);
+    }
+    if (cmd->message) {
+        bpm_run_fail(r, ei, n, "%s", cmd->message);
+        goto done;
+    }
+    bpm_run_set_vars(r, ei, result, bpm_run_results_local(n));
+    ok = true;
+done:
+    json_decref(resp);
+    json_decref(result);
+    json_decref(ctx);
+    return ok;
+}
+
 static void task_trigger(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *cmd)
 {
     bpm_wait *w = bpm_inst_wait(r->inst, wait);
     const bpm_node *n = w->node;
-    bool connector = w->kind == BPM_WAIT_JOB && n->service && n->service->kind == BPM_IMPL_CONNECTOR;
+    /* a wait opened as a connector call (not a job a worker completes) */
+    const char *type = w->kind == BPM_WAIT_JOB && n->service ? json_string_value(json_object_get(w->data, "type")) : NULL;
+    bool call = type && strcmp(type, "connector") == 0;
+    bool connector = call && n->service->kind == BPM_IMPL_CONNECTOR;
+    bool rest = call && bpm_model_zeebe_rest_connector(n->service);
     bpm_run_close_waits_of(r, ei);
     if (connector) {
-        /* The response is local to the call; only what the output
-         * parameters map leaves it, set as Camunda 7 sets them: where the
-         * name is visible, else on the process. */
-        if (cmd->vars)
-            bpm_run_set_vars(r, ei, cmd->vars, true);
-        const bpm_io *io = &n->service->connector_io;
-        for (size_t i = 0; i < io->n_outputs; i++) {
-            const bpm_param *p = &io->outputs[i];
-            json_t *v = NULL;
-            bpm_expr e = p->value;
-            if (p->kind == BPM_PARAM_EXPR || p->kind == BPM_PARAM_SCRIPT) {
-                if (!bpm_run_eval(r, ei, n, &e, p->kind == BPM_PARAM_SCRIPT ? BPM_USE_SCRIPT : BPM_USE_VALUE, &v))
-                    return;
-            }
-            if (p->name)
-                bpm_run_set_var(r, ei, p->name, v ? v : json_null());
-            else
-                json_decref(v);
-        }
+        if (!connector_outputs(r, ei, n, cmd))
+            return;
+    } else if (rest) {
+        if (!rest_connector_result(r, ei, n, cmd))
+            return;
     } else if (cmd->vars) {
         /* Camunda 7 sets a completion's variables where they are visible;
          * Camunda 8 makes a job's or task's result local when the element

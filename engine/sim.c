@@ -596,6 +596,38 @@ bpm_rc bpm_sim_complete(bpm_sim *s, const char *element, const char *instance, c
     return bpm_runtime_run(&s->rt, s->insts[i]->id, &cmd, NULL, s->now, err);
 }
 
+bpm_rc bpm_sim_respond(bpm_sim *s, const char *element, int status, const json_t *body, const char *failure,
+                       bpm_err *err)
+{
+    size_t i;
+    uint32_t w;
+    if (!find_wait(s, element, NULL, true, &i, &w))
+        return bpm_err_set(err, BPM_NOT_FOUND, "no connector call waits at \"%s\"", element);
+    const bpm_wait *wt = bpm_inst_wait(s->insts[i], w);
+    const char *type = json_string_value(json_object_get(wt->data, "type"));
+    if (wt->kind != BPM_WAIT_JOB || !type || strcmp(type, "connector") != 0)
+        return bpm_err_set(err, BPM_NOT_FOUND, "the job at \"%s\" is not a connector call", element);
+    char code[32], message[96];
+    json_t *vars = NULL;
+    bool failed = status < 100 || status >= 400;
+    if (status >= 100) {
+        vars = json_pack("{s:i, s:O, s:{}}", "statusCode", status, "response", body ? body : json_null(), "headers");
+        snprintf(code, sizeof code, "%d", status);
+        snprintf(message, sizeof message, "HTTP %d from the scenario", status);
+    } else {
+        snprintf(code, sizeof code, "%s", failure ? failure : "UNREACHABLE");
+        snprintf(message, sizeof message, "no response (%s) in the scenario", code);
+    }
+    bpm_cmd cmd = {.kind = BPM_CMD_COMPLETE,
+                   .wait = w,
+                   .vars = vars,
+                   .code = failed ? code : NULL,
+                   .message = failed ? message : NULL};
+    bpm_rc rc = bpm_runtime_run(&s->rt, s->insts[i]->id, &cmd, NULL, s->now, err);
+    json_decref(vars);
+    return rc;
+}
+
 bpm_rc bpm_sim_throw(bpm_sim *s, const char *element, const char *code, const char *message, const json_t *vars,
                      bpm_err *err)
 {

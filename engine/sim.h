@@ -45,6 +45,14 @@ bpm_rc bpm_sim_start(bpm_sim *s, const char *process_id, const char *start_event
 /* Completes the first open user task, job, or async continuation at element
  * (optionally in instance `instance`). BPM_NOT_FOUND when none waits there. */
 bpm_rc bpm_sim_complete(bpm_sim *s, const char *element, const char *instance, const json_t *vars, bpm_err *err);
+/* The connector call waiting at element got an answer, as the job executor
+ * would report it (docs/connectors.md): status >= 100 an HTTP response with
+ * body (borrowed, NULL = none) and no headers; status 0 no response, with
+ * failure as its code ("TIMEOUT", "UNREACHABLE"). A status of 400 or more
+ * and no response are failed calls, which the diagram may map to a BPMN
+ * error; otherwise an incident (the job's retries used up). */
+bpm_rc bpm_sim_respond(bpm_sim *s, const char *element, int status, const json_t *body, const char *failure,
+                       bpm_err *err);
 /* The job or task at element failed for good (retries used up): an
  * incident is recorded and nothing else changes. */
 bpm_rc bpm_sim_fail(bpm_sim *s, const char *element, const char *message, bpm_err *err);

@@ -84,6 +84,9 @@ static const builtin BUILTINS[] = {
     {"today", 0, 0, "fn_today", true, true},
     {"date", 1, 3, "fn_date", true, false},
     {"duration", 1, 1, "fn_duration", true, false},
+    /* Camunda 8 connectors' error expressions */
+    {"bpmnError", 1, 3, "fn_bpmn_error", false, false},
+    {"jobError", 1, 4, "fn_job_error", false, false},
     {"matches", 0, 0, NULL, false, false},
     {"replace", 0, 0, NULL, false, false},
     {"split", 0, 0, NULL, false, false},

@@ -220,6 +220,25 @@ static const char *run_line(runner *r, char *text, char *why, size_t n, const ch
             goto done;
         }
         rc = bpm_sim_complete(r->sim, el, NULL, vars, &err);
+    } else if (strcmp(verb, "respond") == 0) {
+        /* respond ELEMENT STATUS [JSON body] | respond ELEMENT TIMEOUT|UNREACHABLE */
+        char *el = word(&l), *st = word(&l);
+        NEED(el && st, "an element id and an HTTP status (or TIMEOUT, UNREACHABLE)");
+        char *end = NULL;
+        long status = strtol(st, &end, 10);
+        bool numeric = end && end != st && *end == '\0';
+        if (numeric && (status < 100 || status > 599)) {
+            snprintf(why, n, "HTTP status %ld is not between 100 and 599", status);
+            result = why;
+            goto done;
+        }
+        while (*l.p == ' ')
+            l.p++;
+        if (numeric && *l.p && !(vars = rest_json(&l, why, n))) {
+            result = why;
+            goto done;
+        }
+        rc = bpm_sim_respond(r->sim, el, numeric ? (int)status : 0, vars, numeric ? NULL : st, &err);
     } else if (strcmp(verb, "fail") == 0) {
         char *el = word(&l);
         NEED(el, "an element id");

@@ -34,7 +34,8 @@ bpm_rc bpm_jobs_acquire(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t 
     bpm_rc rc = run(pg,
                     "update job j set lock_owner = $1, lock_expires_at = $3::timestamptz"
                     " from (select j2.id from job j2 join process_instance i on i.id = j2.instance_id"
-                    " where j2.kind in ('async', 'timer') and j2.due_at <= $2::timestamptz and not j2.suspended"
+                    " where j2.kind in ('async', 'timer', 'connector') and j2.due_at <= $2::timestamptz"
+                    " and not j2.suspended"
                     " and (j2.retries is null or j2.retries > 0)"
                     " and (j2.lock_owner is null or j2.lock_expires_at < $2::timestamptz)"
                     " and i.state = 'active' and not i.suspended"
@@ -246,7 +247,8 @@ bool bpm_jobs_wait(bpm_pg *pg, int timeout_ms)
 int64_t bpm_jobs_next_due(bpm_pg *pg)
 {
     PGresult *res = PQexec(bpm_pg_conn(pg),
-                           "select (extract(epoch from least((select min(due_at) from job where kind in ('async', 'timer')"
+                           "select (extract(epoch from least((select min(due_at) from job where kind in ('async', 'timer',"
+                           " 'connector')"
                            " and not suspended and (retries is null or retries > 0)), (select min(due_at) from"
                            " start_timer))) * 1000)::bigint");
     int64_t due = INT64_MAX;
@@ -254,4 +256,25 @@ int64_t bpm_jobs_next_due(bpm_pg *pg)
         due = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return due;
+}
+
+bpm_rc bpm_jobs_payload(bpm_pg *pg, const char *id, json_t **out, bpm_err *err)
+{
+    const char *p[1] = {id};
+    PGresult *res = NULL;
+    bpm_rc rc = run(pg, "select coalesce(payload, '{}'::jsonb)::text from job where id = $1", 1, p, &res,
+                    "read a job's payload", err);
+    if (rc)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return bpm_err_set(err, BPM_NOT_FOUND, "job \"%s\" is gone", id);
+    }
+    json_error_t je;
+    json_t *v = json_loads(PQgetvalue(res, 0, 0), 0, &je);
+    PQclear(res);
+    if (!v)
+        return bpm_err_set(err, BPM_INTERNAL, "job \"%s\" has an unreadable payload: %s", id, je.text);
+    *out = v;
+    return BPM_OK;
 }

@@ -5,6 +5,7 @@
 #ifndef BPM_JOBS_H
 #define BPM_JOBS_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -16,14 +17,14 @@ typedef struct bpm_job {
     const char *id;
     const char *instance_id;
     uint32_t wait;
-    const char *kind;        /* async | timer */
+    const char *kind;        /* async | timer | connector */
     const char *element_id;
     int retries;             /* left before this attempt; -1 = not failed yet */
     const char *retry_cycle; /* camunda:failedJobRetryTimeCycle, or NULL */
     int64_t due_ms;
 } bpm_job;
 
-/* Locks up to max due async and timer jobs for worker until now + lock_ms
+/* Locks up to max due async, timer and connector jobs for worker until now + lock_ms
  * (a crashed worker's jobs are taken over once its locks expire). Results in
  * arena a, earliest due first. */
 bpm_rc bpm_jobs_acquire(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t lock_ms, size_t max, bpm_job **out,
@@ -69,5 +70,9 @@ bpm_rc bpm_jobs_session(bpm_pg *pg, bpm_err *err);
 bool bpm_jobs_wait(bpm_pg *pg, int timeout_ms);
 /* The earliest due time of a job the executor runs, or INT64_MAX. */
 int64_t bpm_jobs_next_due(bpm_pg *pg);
+
+/* The payload of job id (its wait's data; for a connector, the call's
+ * inputs) as a new reference in *out. BPM_NOT_FOUND when the job is gone. */
+bpm_rc bpm_jobs_payload(bpm_pg *pg, const char *id, json_t **out, bpm_err *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connector.h"
 #include "jobs.h"
 #include "session.h"
 
@@ -53,23 +54,38 @@ static bool stopping(bpm_executor *e)
 }
 
 /* Runs the jobs acquired in one round; returns false when the connection
- * was lost (reconnect before the next acquisition). */
-static bool run_jobs(thread *t, bpm_session *s, const bpm_job *jobs, size_t n, int64_t now)
+ * was lost (reconnect before the next acquisition). A connector job makes
+ * its HTTP call between two transactions (connector.c). */
+static bool run_jobs(thread *t, bpm_session *s, const bpm_job *jobs, size_t n, int64_t now, bpm_arena *a)
 {
     bpm_executor *e = t->e;
     for (size_t i = 0; i < n && !stopping(e); i++) {
         const bpm_job *j = &jobs[i];
         bool timer = strcmp(j->kind, "timer") == 0;
-        bpm_cmd cmd = {.kind = timer ? BPM_CMD_TRIGGER : BPM_CMD_COMPLETE, .wait = j->wait};
-        /* a timer fires at its due time, not when a worker notices it */
-        int64_t at = timer && j->due_ms < now ? j->due_ms : now;
         bpm_err jerr = {0};
-        bpm_rc rc = bpm_runtime_run(&s->rt, j->instance_id, &cmd, NULL, at, &jerr);
+        bpm_rc rc;
+        bpm_job counted = *j; /* as a failure of it is counted */
+        int64_t at = now;
+        if (strcmp(j->kind, "connector") == 0) {
+            /* The call must end well before the job's lock does, or another
+             * worker would call again; earlier calls of this round may have
+             * used up most of it: then the job waits for the next taker. */
+            int64_t left = now + e->cfg.lock_ms - bpm_session_now(s);
+            if (left < 2000)
+                continue;
+            rc = bpm_connector_run(s, j, left / 2, a, &counted, &at, &jerr);
+        } else {
+            bpm_cmd cmd = {.kind = timer ? BPM_CMD_TRIGGER : BPM_CMD_COMPLETE, .wait = j->wait};
+            /* a timer fires at its due time, not when a worker notices it */
+            if (timer && j->due_ms < now)
+                at = j->due_ms;
+            rc = bpm_runtime_run(&s->rt, j->instance_id, &cmd, NULL, at, &jerr);
+        }
         if (rc == BPM_OK) {
             atomic_fetch_add(&e->stats.jobs_done, 1);
         } else if (rc == BPM_INVALID) {
             bool incident = false;
-            bpm_jobs_fail(s->pg, j, jerr.msg, now, &incident, NULL);
+            bpm_jobs_fail(s->pg, &counted, jerr.msg, at > now ? at : now, &incident, NULL);
             atomic_fetch_add(&e->stats.jobs_failed, 1);
             say(e, "warn", "job-failed", "job %s at %s failed%s: %s", j->id, j->element_id,
                 incident ? ", no retries left: incident" : ", will retry", jerr.msg);
@@ -166,7 +182,7 @@ static void *work(void *arg)
         for (size_t i = 0; i < n; i++)
             if (jobs[i].due_ms < now)
                 atomic_fetch_add(&e->stats.delay_ms_total, (unsigned long long)(now - jobs[i].due_ms));
-        bool alive = run_jobs(t, &s, jobs, n, now);
+        bool alive = run_jobs(t, &s, jobs, n, now, a);
         if (alive && !stopping(e))
             run_starts(t, &s, a, now, &ns);
         bpm_arena_free(a);

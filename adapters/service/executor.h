@@ -1,7 +1,8 @@
 /* The job executor: threads that acquire due jobs (async continuations,
- * timers, timer start events), run them through the runtime, count failures
- * as retries, and sleep on LISTEN/NOTIFY when idle. bpmnctl worker runs it in
- * the foreground; bpmnd runs it beside the REST server. */
+ * timers, timer start events, connector calls), run them through the
+ * runtime, count failures as retries, and sleep on LISTEN/NOTIFY when idle.
+ * bpmnctl worker runs it in the foreground; bpmnd runs it beside the REST
+ * server. */
 #ifndef BPM_EXECUTOR_H
 #define BPM_EXECUTOR_H
 
