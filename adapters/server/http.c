@@ -53,6 +53,7 @@ struct bpm_http {
     size_t n_parked;
     pthread_t parker;
     bool parker_running;
+    atomic_int unanswered; /* requests that were parked and are not yet answered */
     bpm_metrics metrics;
 };
 
@@ -106,12 +107,14 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    bpm_http *h = cls;
     (void)c;
     (void)toe;
     request *r = *con_cls;
     if (!r)
         return;
+    if (r->parked_once)
+        atomic_fetch_sub(&h->unanswered, 1);
     free(r->uri);
     free(r->body);
     free(r);
@@ -290,6 +293,13 @@ static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c,
     }
     if (strcmp(path, "/metrics") == 0) {
         char *text = bpm_metrics_render(&h->metrics, h->ex, h->counters);
+        char gauge[200];
+        snprintf(gauge, sizeof gauge,
+                 "# HELP bpmnd_http_parked_requests Long polls waiting for work.\n"
+                 "# TYPE bpmnd_http_parked_requests gauge\nbpmnd_http_parked_requests %zu\n",
+                 parked_count(h));
+        text = bpm_xrealloc(text, strlen(text) + strlen(gauge) + 1);
+        memcpy(text + strlen(text), gauge, strlen(gauge) + 1);
         enum MHD_Result ret = send_resp(c, 200, text, strlen(text), "text/plain; version=0.0.4", NULL, false, method);
         free(text);
         return ret;
@@ -379,6 +389,8 @@ static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c,
                     if (atomic_load(&h->stopping)) {
                         bpm_api_text(&resp, 200, "[]"); /* shutting down: answer now */
                     } else {
+                        if (!r->parked_once)
+                            atomic_fetch_add(&h->unanswered, 1);
                         r->parked_once = true;
                         if (!r->deadline_wall_ms)
                             r->deadline_wall_ms = bpm_session_wall_ms() + (resp.park_until_ms - req.now_ms);
@@ -499,6 +511,11 @@ void bpm_http_stop(bpm_http *h)
     if (h->parker_running)
         pthread_join(h->parker, NULL);
     resume(h, true);
+    /* let the resumed polls be answered before connections are closed */
+    for (int i = 0; i < 300 && atomic_load(&h->unanswered) > 0; i++) {
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
     MHD_stop_daemon(h->d);
     pthread_key_delete(h->session_key);
     pthread_mutex_destroy(&h->mu);

@@ -42,7 +42,8 @@ check "a body above the limit: 413" '[ "$(head -c 20000000 /dev/zero | curl -s -
 curl -s -H 'Content-Type: application/json' -d '{"workerId":"w","maxTasks":1,"asyncResponseTimeout":60000,"topics":[{"topicName":"t","lockDuration":1000}]}' \
   "$base/external-task/fetchAndLock" > /tmp/parked.$$ &
 poll=$!
-sleep 0.5
+for _ in $(seq 100); do curl -s "$root/metrics" | grep -q "^bpmnd_http_parked_requests 1$" && break; sleep 0.1; done
+check "the poll is parked (metrics)" 'curl -s "$root/metrics" | grep -q "^bpmnd_http_parked_requests 1$"'
 t0=$(date +%s)
 kill -TERM $bpmnd_pid
 wait $poll
