@@ -117,8 +117,11 @@ static json_t *activity(const json_t *e, const bpm_process *p, const char *insta
     const char *kind = json_string_value(json_object_get(e, "kind"));
     const bpm_node *n = node ? bpm_model_find_node(p, node) : NULL;
     const char *type = kind && strcmp(kind, "mi-body") == 0 ? "multiInstanceBody" : n ? bpm_model_kind_name(n->kind) : "unknown";
-    char id[300];
-    snprintf(id, sizeof id, "%s:%lld", node ? node : "", (long long)json_integer_value(json_object_get(e, "id")));
+    /* the same id as the activity's history (activity:instance:element
+     * instance): unique across instances */
+    char id[400];
+    snprintf(id, sizeof id, "%s%s:%s:%lld", node ? node : "", kind && strcmp(kind, "mi-body") == 0 ? "#multiInstanceBody" : "",
+             instance, (long long)json_integer_value(json_object_get(e, "id")));
     json_t *ids = json_array(), *incs = json_array();
     size_t i;
     json_t *x;
@@ -131,8 +134,11 @@ static json_t *activity(const json_t *e, const bpm_process *p, const char *insta
         }
     }
     const char *name = n && n->name ? n->name : NULL;
+    char activity_id[300];
+    snprintf(activity_id, sizeof activity_id, "%s%s", node ? node : "",
+             kind && strcmp(kind, "mi-body") == 0 ? "#multiInstanceBody" : "");
     return json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?, s:s, s:s, s:[], s:[], s:[s], s:o, s:o}", "id", id,
-                     "parentActivityInstanceId", parent, "activityId", node ? node : "", "activityType", type,
+                     "parentActivityInstanceId", parent, "activityId", activity_id, "activityType", type,
                      "activityName", name, "name", name, "processInstanceId", instance, "processDefinitionId",
                      definition, "childActivityInstances", "childTransitionInstances", "executionIds", instance,
                      "incidentIds", ids, "incidents", incs);
