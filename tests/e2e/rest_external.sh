@@ -88,6 +88,14 @@ check "the worker log shows each path" 'grep -q "charged A" /tmp/worker.$$.log &
 r=$(http "$base/external-task?topicName=flaky")
 check "GET /external-task lists by topic" '[ "${r%% *}" = 200 ] && [ "$(echo "${r#* }" | jq length)" = 1 ]'
 
+# a File variable: metadata in the typed value, the bytes where the client downloads them
+fid=$(start flaky FILE '{"doc":{"value":"aGVsbG8gd29ybGQ=","type":"File","valueInfo":{"filename":"hello.txt","mimetype":"text/plain","encoding":"utf-8"}}}')
+v=$(curl -s "$base/process-instance/$fid/variables/doc")
+check "a File variable comes back with its metadata and no value" '[ "$(echo "$v" | jq -r ".type + \"/\" + (.value|tostring) + \"/\" + .valueInfo.filename + \"/\" + .valueInfo.mimeType")" = "File/null/hello.txt/text/plain" ]'
+curl -s -D /tmp/fh.$$ -o /tmp/fb.$$ "$base/execution/$fid/localVariables/doc/data"
+check "its bytes download with their type and file name" '[ "$(cat /tmp/fb.$$)" = "hello world" ] && grep -qi "^content-type: text/plain; charset=utf-8" /tmp/fh.$$ && grep -qi "filename=\"hello.txt\"" /tmp/fh.$$'
+check "a variable that is not binary: 400" '[ "$(curl -s -o /dev/null -w "%{http_code}" "$base/execution/$a/localVariables/orderId/data")" = 400 ]'
+rm -f /tmp/fh.$$ /tmp/fb.$$
 rm -f /tmp/lp.$$ /tmp/lp-headers.$$ /tmp/worker.$$.log /tmp/http-body.$$
 echo "rest_external: $pass passed, $fail failed"
 [ $fail -eq 0 ]
