@@ -19,6 +19,13 @@
  *   bench_durable w4 FILE [--seconds S]
  *       user task round trip: complete the first task, then list the inbox
  *       until the next one is visible; median and p99 of that latency
+ *   bench_durable trace FILE --out TRACE [--count N] [--message NAME]
+ *       N instances started one after another on one connection with
+ *       libpq's protocol trace on (PQtrace), each followed by a line
+ *       "#bpmnd start ID BUSINESS_KEY"; with --message each is started with
+ *       the business key K-i and then gets message NAME by that key, followed
+ *       by "#bpmnd correlate ID K-i". tests/bench/replay.py turns the last
+ *       such command into a pgbench script of exactly that SQL
  * Prints instances (or jobs) per second, and per instance: commits, rows
  * written and WAL bytes, read from PostgreSQL's own counters. A program that
  * prints figures; never a test. */
@@ -286,6 +293,46 @@ static void *w5_complete(void *arg)
     return NULL;
 }
 
+/* The protocol trace of N commands on one connection: every statement with
+ * its parameters, and where the client waits (each Sync or simple Query), as
+ * the server received them. The markers delimit the commands. */
+static int trace(env *e, const char *out, const char *message)
+{
+    FILE *f = fopen(out, "w");
+    if (!f) {
+        fprintf(stderr, "bench_durable: cannot write \"%s\"\n", out);
+        return 1;
+    }
+    PGconn *c = bpm_pg_conn(e->pg);
+    PQtrace(c, f);
+    PQsetTraceFlags(c, PQTRACE_SUPPRESS_TIMESTAMPS);
+    int rc = 0;
+    for (long i = 0; i < bulk_count && !rc; i++) {
+        char id[BPM_ID_SIZE], bk[32];
+        snprintf(bk, sizeof bk, "K-%ld", i);
+        bpm_err err = {0};
+        if (bpm_runtime_start(&e->rt, def_id, NULL, NULL, message ? bk : NULL, NULL, wall_ms(), id, &err)) {
+            fprintf(stderr, "bench_durable: %s\n", err.msg);
+            rc = 1;
+            break;
+        }
+        fprintf(f, "#bpmnd start %s %s\n", id, message ? bk : "-");
+        if (!message)
+            continue;
+        size_t delivered = 0;
+        if (bpm_runtime_correlate(&e->rt, message, NULL, bk, NULL, false, 0, wall_ms(), &delivered, &err) ||
+            delivered != 1) {
+            fprintf(stderr, "bench_durable: message \"%s\" to %s: %s\n", message, bk, err.msg);
+            rc = 1;
+            break;
+        }
+        fprintf(f, "#bpmnd correlate %s %s\n", id, bk);
+    }
+    PQuntrace(c);
+    fclose(f);
+    return rc;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -359,12 +406,13 @@ int main(int argc, char **argv)
 {
     url = getenv("BPMND_DATABASE_URL");
     if (argc < 3 || !url) {
-        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w5|w6|w7 FILE [--connections|--threads N] [--seconds S]\n");
+        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w5|w6|w7|trace FILE [--connections|--threads N] [--seconds S]\n");
         return 2;
     }
     const char *mode = argv[1], *file = argv[2];
     int par = 1;
     bulk_count = 100000;
+    const char *trace_out = NULL, *message = NULL;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--connections") == 0 || strcmp(argv[i], "--threads") == 0)
             par = (int)strtol(argv[i + 1], NULL, 10);
@@ -372,6 +420,10 @@ int main(int argc, char **argv)
             bulk_count = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--seconds") == 0)
             seconds = strtod(argv[i + 1], NULL);
+        else if (strcmp(argv[i], "--out") == 0)
+            trace_out = argv[i + 1];
+        else if (strcmp(argv[i], "--message") == 0)
+            message = argv[i + 1];
     }
     env e;
     if (env_open(&e))
@@ -549,6 +601,22 @@ int main(int argc, char **argv)
         PQclear(left);
         env_close(&e);
         return 0;
+    }
+    if (strcmp(mode, "trace") == 0) {
+        if (!trace_out) {
+            fprintf(stderr, "bench_durable trace: --out TRACE is required\n");
+            env_close(&e);
+            return 2;
+        }
+        /* a fresh connection, so the trace shows its statements prepared */
+        env t;
+        int rc = env_open(&t);
+        if (!rc) {
+            rc = trace(&t, trace_out, message);
+            env_close(&t);
+        }
+        env_close(&e);
+        return rc;
     }
     if (strcmp(mode, "w4") == 0) {
         int rc = w4(&e);
