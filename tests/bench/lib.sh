@@ -16,7 +16,9 @@ pgbin=$BPMND_TEST_PG_BIN
 tmp=$(mktemp -d /tmp/bpmnd-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 clients=${CLIENTS:-1 4 16}
+"$build/adapters/cli/bpmnctl" db migrate >/dev/null
 
+psql_q() { PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
 sql() { "$pgbin/psql" -X -qAt -v ON_ERROR_STOP=1 "$BPMND_DATABASE_URL" -c "$1"; }
 # conninfo of another database of the same cluster
 url_db() { echo "${BPMND_DATABASE_URL/dbname=postgres/dbname=$1}"; }
