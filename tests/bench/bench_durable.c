@@ -19,6 +19,13 @@
  *   bench_durable w4 FILE [--seconds S]
  *       user task round trip: complete the first task, then list the inbox
  *       until the next one is visible; median and p99 of that latency
+ *   bench_durable w8 FILE [--count N] [--threads N]
+ *       N instances of a fork/join with async branches parked (each leaves
+ *       its branch jobs due together), then run by N executor threads:
+ *       instances/s, jobs/s, and lock waits: pg_locks sampled every 5 ms,
+ *       deadlocks, failed runs (tests/bench/w8.sh adds log_lock_waits)
+ *   bench_durable w2 ... --sample-locks 1
+ *       W2 with the same lock sampling (W8 in one transaction)
  *   bench_durable trace FILE --out TRACE [--count N] [--message NAME]
  *       N instances started one after another on one connection with
  *       libpq's protocol trace on (PQtrace), each followed by a line
@@ -180,6 +187,7 @@ static void *w7_early_thread(void *arg)
 }
 
 static long bulk_count;
+static atomic_long failed_runs;
 static int64_t w6_due;
 static double w6_t0;
 static double *w6_late;
@@ -213,8 +221,10 @@ static void *exec_thread(void *arg)
         for (size_t i = 0; i < n; i++) {
             bool timer = strcmp(jobs[i].kind, "timer") == 0;
             bpm_cmd cmd = {.kind = timer ? BPM_CMD_TRIGGER : BPM_CMD_COMPLETE, .wait = jobs[i].wait};
-            if (bpm_runtime_run(&e.rt, jobs[i].instance_id, &cmd, NULL, now, &err) != BPM_OK)
+            if (bpm_runtime_run(&e.rt, jobs[i].instance_id, &cmd, NULL, now, &err) != BPM_OK) {
+                atomic_fetch_add(&failed_runs, 1);
                 continue;
+            }
             long k = atomic_fetch_add(&counter, 1);
             if (w6_late && k < bulk_count)
                 w6_late[k] = (now_s() - w6_t0) * 1000;
@@ -225,15 +235,19 @@ static void *exec_thread(void *arg)
     return NULL;
 }
 
-static void *w6_park(void *arg)
+/* Starts instances until bulk_count are parked; W6 gives each its due time. */
+static void *park_thread(void *arg)
 {
     (void)arg;
     env e;
     if (env_open(&e))
         return NULL;
-    char iso_due[BPM_TIMER_ISO_SIZE];
-    bpm_timer_format_iso(w6_due, iso_due, sizeof iso_due);
-    json_t *vars = json_pack("{ss}", "due", iso_due);
+    json_t *vars = NULL;
+    if (w6_due) {
+        char iso_due[BPM_TIMER_ISO_SIZE];
+        bpm_timer_format_iso(w6_due, iso_due, sizeof iso_due);
+        vars = json_pack("{ss}", "due", iso_due);
+    }
     while (atomic_fetch_add(&bulk_next, 1) < bulk_count) {
         bpm_err err = {0};
         if (bpm_runtime_start(&e.rt, def_id, NULL, vars, NULL, NULL, wall_ms(), NULL, &err)) {
@@ -333,6 +347,55 @@ static int trace(env *e, const char *out, const char *message)
     return rc;
 }
 
+/* Lock waits seen from the server: every 5 ms, how many row lock requests
+ * (a tuple, or the transaction holding it) wait, and how many others, such
+ * as concurrent inserts extending one table. Row lock waits are commands of
+ * one instance queueing for each other. Short waits can fall between
+ * samples; w8.sh also counts every wait of 1 ms or more (log_lock_waits). */
+static atomic_bool sampler_stop;
+static long lock_samples, lock_samples_waiting, lock_waiters, other_waiters;
+
+static void *lock_sampler(void *arg)
+{
+    (void)arg;
+    bpm_pg *pg = NULL;
+    if (bpm_pg_open(url, &pg, NULL))
+        return NULL;
+    while (!atomic_load(&sampler_stop)) {
+        PGresult *r = PQexec(bpm_pg_conn(pg), "select count(*) filter (where locktype in ('tuple', 'transactionid')),"
+                                              " count(*) from pg_locks where not granted");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+            long w = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+            lock_samples++;
+            lock_samples_waiting += w > 0;
+            lock_waiters += w;
+            other_waiters += strtol(PQgetvalue(r, 0, 1), NULL, 10) - w;
+        }
+        PQclear(r);
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    bpm_pg_close(pg);
+    return NULL;
+}
+
+static long long deadlocks(env *e)
+{
+    PGresult *r = PQexec(bpm_pg_conn(e->pg), "select deadlocks from pg_stat_database where datname = current_database()");
+    long long n = PQresultStatus(r) == PGRES_TUPLES_OK ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+    PQclear(r);
+    return n;
+}
+
+/* A line in the server log, so w8.sh can count log_lock_waits reports of
+ * the measured phase only. */
+static void log_mark(env *e, const char *what)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "do $$begin raise log 'bench_durable: %s'; end$$", what);
+    PQclear(PQexec(bpm_pg_conn(e->pg), sql));
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -406,13 +469,14 @@ int main(int argc, char **argv)
 {
     url = getenv("BPMND_DATABASE_URL");
     if (argc < 3 || !url) {
-        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w5|w6|w7|trace FILE [--connections|--threads N] [--seconds S]\n");
+        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w5|w6|w7|w8|trace FILE [--connections|--threads N] [--seconds S]\n");
         return 2;
     }
     const char *mode = argv[1], *file = argv[2];
     int par = 1;
     bulk_count = 100000;
     const char *trace_out = NULL, *message = NULL;
+    bool sample_locks = false;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--connections") == 0 || strcmp(argv[i], "--threads") == 0)
             par = (int)strtol(argv[i + 1], NULL, 10);
@@ -424,6 +488,8 @@ int main(int argc, char **argv)
             trace_out = argv[i + 1];
         else if (strcmp(argv[i], "--message") == 0)
             message = argv[i + 1];
+        else if (strcmp(argv[i], "--sample-locks") == 0)
+            sample_locks = strcmp(argv[i + 1], "0") != 0;
     }
     env e;
     if (env_open(&e))
@@ -526,13 +592,56 @@ int main(int argc, char **argv)
         env_close(&e);
         return 0;
     }
+    if (strcmp(mode, "w8") == 0) {
+        double p0 = now_s();
+        for (int i = 0; i < 4; i++)
+            pthread_create(&tids[i], NULL, park_thread, NULL);
+        for (int i = 0; i < 4; i++)
+            pthread_join(tids[i], NULL);
+        PGresult *r0 = PQexec(bpm_pg_conn(e.pg), "select count(*) from job");
+        fprintf(stderr, "W8: %ld instances parked in %.1f s, %s jobs due\n", bulk_count, now_s() - p0, PQgetvalue(r0, 0, 0));
+        PQclear(r0);
+        PQclear(PQexec(bpm_pg_conn(e.pg), "vacuum analyze job"));
+
+        long long d0 = deadlocks(&e);
+        stats s0 = read_stats(e.pg);
+        pthread_t sampler;
+        pthread_create(&sampler, NULL, lock_sampler, NULL);
+        log_mark(&e, "w8 executors start");
+        double t0 = now_s();
+        for (int i = 0; i < par; i++) {
+            idx[i] = i;
+            pthread_create(&tids[i], NULL, exec_thread, &idx[i]);
+        }
+        for (int i = 0; i < par; i++)
+            pthread_join(tids[i], NULL);
+        double dt = now_s() - t0;
+        log_mark(&e, "w8 executors end");
+        atomic_store(&sampler_stop, true);
+        pthread_join(sampler, NULL);
+        stats s1 = read_stats(e.pg);
+        long long d1 = deadlocks(&e);
+        long jobs = atomic_load(&counter);
+        PGresult *done = PQexec(bpm_pg_conn(e.pg), "select count(*) filter (where state = 'completed'), count(*) from process_instance");
+        long completed = strtol(PQgetvalue(done, 0, 0), NULL, 10), all = strtol(PQgetvalue(done, 0, 1), NULL, 10);
+        PQclear(done);
+        printf("W8 fork/join async %-21s threads %2d  %8.0f instances/s  %8.0f jobs/s  (%ld of %ld instances completed in %.1f s)"
+               "  row lock waits: %ld of %ld samples (%ld waiters; %ld other waiters), %lld deadlocks, %ld failed runs"
+               "  per instance: %.1f commits, %.1f rows written\n",
+               base, par, completed / dt, jobs / dt, completed, all, dt, lock_samples_waiting, lock_samples, lock_waiters,
+               other_waiters, d1 - d0, atomic_load(&failed_runs), (double)(s1.commits - s0.commits) / (double)(completed ? completed : 1),
+               (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) /
+                   (double)(completed ? completed : 1));
+        env_close(&e);
+        return 0;
+    }
     if (strcmp(mode, "w6") == 0) {
         /* all due one hour from now; the executors run with the clock there */
         w6_due = wall_ms() + 3600000;
         w6_late = calloc((size_t)bulk_count, sizeof *w6_late);
         double p0 = now_s();
         for (int i = 0; i < 4; i++)
-            pthread_create(&tids[i], NULL, w6_park, NULL);
+            pthread_create(&tids[i], NULL, park_thread, NULL);
         for (int i = 0; i < 4; i++)
             pthread_join(tids[i], NULL);
         fprintf(stderr, "W6: %ld instances parked in %.1f s\n", bulk_count, now_s() - p0);
@@ -645,6 +754,11 @@ int main(int argc, char **argv)
                (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) / (double)(n ? n : 1),
                (double)(s1.wal - s0.wal) / (double)(n ? n : 1));
     } else {
+        pthread_t sampler;
+        long long d0 = deadlocks(&e);
+        if (sample_locks)
+            pthread_create(&sampler, NULL, lock_sampler, NULL);
+        log_mark(&e, "w2 start");
         stats s0 = read_stats(e.pg);
         double t0 = now_s();
         for (int i = 0; i < par; i++)
@@ -656,11 +770,20 @@ int main(int argc, char **argv)
             pthread_join(tids[i], NULL);
         double dt = now_s() - t0;
         stats s1 = read_stats(e.pg);
+        log_mark(&e, "w2 end");
+        if (sample_locks) {
+            atomic_store(&sampler_stop, true);
+            pthread_join(sampler, NULL);
+        }
         long n = atomic_load(&counter);
-        printf("W2 durable      %-24s conns %2d  %8.0f instances/s  (%ld in %.1f s)  per instance: %.1f commits, %.1f rows written, %.0f WAL bytes\n",
+        printf("W2 durable      %-24s conns %2d  %8.0f instances/s  (%ld in %.1f s)  per instance: %.1f commits, %.1f rows written, %.0f WAL bytes",
                base, par, n / dt, n, dt, (double)(s1.commits - s0.commits) / (double)(n ? n : 1),
                (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) / (double)(n ? n : 1),
                (double)(s1.wal - s0.wal) / (double)(n ? n : 1));
+        if (sample_locks)
+            printf("  row lock waits: %ld of %ld samples (%ld waiters; %ld other waiters), %lld deadlocks",
+                   lock_samples_waiting, lock_samples, lock_waiters, other_waiters, deadlocks(&e) - d0);
+        printf("\n");
     }
     env_close(&e);
     return 0;
