@@ -162,6 +162,11 @@ static void *work(void *arg)
                 break;
         }
     }
+    /* stopped: what this worker locked but did not run is free again now,
+     * and with it the rest of those instances' jobs (exclusive jobs) */
+    const char *p[1] = {w->name};
+    PQclear(PQexecParams(bpm_pg_conn(pg), "update job set lock_owner = null, lock_expires_at = null where lock_owner = $1",
+                         1, NULL, p, NULL, NULL, 0));
     bpm_pgstore_free(store);
     bpm_scripts_free(scripts);
     bpm_pg_close(pg);
