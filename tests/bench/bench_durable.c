@@ -26,6 +26,8 @@
  *       deadlocks, failed runs (tests/bench/w8.sh adds log_lock_waits)
  *   bench_durable w2 ... --sample-locks 1
  *       W2 with the same lock sampling (W8 in one transaction)
+ *   bench_durable w2 ... --window S
+ *       W2 with instances/s and latency p50/p99 for every S seconds (W9)
  *   bench_durable trace FILE --out TRACE [--count N] [--message NAME]
  *       N instances started one after another on one connection with
  *       libpq's protocol trace on (PQtrace), each followed by a line
@@ -121,24 +123,40 @@ static void env_close(env *e)
     bpm_pg_close(e->pg);
 }
 
+/* What one W2 thread saw: when each instance was started (seconds after
+ * w2_t0) and how long it took (ms). */
+typedef struct lat_log {
+    double *at, *ms;
+    size_t n, cap;
+} lat_log;
+static lat_log w2_logs[64];
+static double w2_t0;
+
 static void *w2_thread(void *arg)
 {
-    (void)arg;
+    lat_log *log = arg;
     env e;
     if (env_open(&e))
         return NULL;
     while (!atomic_load(&stop_now)) {
         bpm_err err = {0};
+        double t = now_s();
         if (bpm_runtime_start(&e.rt, def_id, NULL, NULL, NULL, NULL, wall_ms(), NULL, &err)) {
             fprintf(stderr, "bench_durable: %s\n", err.msg);
             break;
         }
+        if (log->n == log->cap) {
+            log->cap = log->cap ? log->cap * 2 : 4096;
+            log->at = realloc(log->at, log->cap * sizeof *log->at);
+            log->ms = realloc(log->ms, log->cap * sizeof *log->ms);
+        }
+        log->at[log->n] = t - w2_t0;
+        log->ms[log->n++] = (now_s() - t) * 1000;
         atomic_fetch_add(&counter, 1);
     }
     env_close(&e);
     return NULL;
 }
-
 
 static long w7_parked;
 static int w7_threads;
@@ -206,6 +224,7 @@ static void *exec_thread(void *arg)
     char name[32];
     snprintf(name, sizeof name, "bench-%d", index);
     bpm_jobs_session(e.pg, NULL);
+    int empty = 0;
     while (!atomic_load(&stop_now)) {
         bpm_arena *a = bpm_arena_new();
         bpm_job *jobs = NULL;
@@ -214,10 +233,15 @@ static void *exec_thread(void *arg)
         int64_t now = w6_due ? w6_due : wall_ms();
         if (bpm_jobs_acquire(e.pg, name, now, 60000, 16, &jobs, &n, a, &err) || n == 0) {
             bpm_arena_free(a);
-            if (n == 0)
-                break; /* drained */
+            /* drained; or, for a moment, every due instance was being taken
+             * by another thread: then again, a few times */
+            if (n == 0 && ++empty > 3)
+                break;
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
             continue;
         }
+        empty = 0;
         for (size_t i = 0; i < n; i++) {
             bool timer = strcmp(jobs[i].kind, "timer") == 0;
             bpm_cmd cmd = {.kind = timer ? BPM_CMD_TRIGGER : BPM_CMD_COMPLETE, .wait = jobs[i].wait};
@@ -402,6 +426,24 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The latencies of W2 instances started in [from, to) s, sorted, in *out
+ * (malloc'd); returns how many. */
+static size_t w2_latencies(int threads, double from, double to, double **out)
+{
+    size_t n = 0;
+    for (int i = 0; i < threads; i++)
+        n += w2_logs[i].n;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    size_t k = 0;
+    for (int i = 0; i < threads; i++)
+        for (size_t j = 0; j < w2_logs[i].n; j++)
+            if (w2_logs[i].at[j] >= from && w2_logs[i].at[j] < to)
+                v[k++] = w2_logs[i].ms[j];
+    qsort(v, k, sizeof *v, cmp_double);
+    *out = v;
+    return k;
+}
+
 /* The open task of an instance, read the way an inbox client would. */
 static bool open_task(env *e, const char *instance, char *element, size_t n, uint32_t *wait)
 {
@@ -477,6 +519,7 @@ int main(int argc, char **argv)
     bulk_count = 100000;
     const char *trace_out = NULL, *message = NULL;
     bool sample_locks = false;
+    double window = 0;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--connections") == 0 || strcmp(argv[i], "--threads") == 0)
             par = (int)strtol(argv[i + 1], NULL, 10);
@@ -488,6 +531,8 @@ int main(int argc, char **argv)
             trace_out = argv[i + 1];
         else if (strcmp(argv[i], "--message") == 0)
             message = argv[i + 1];
+        else if (strcmp(argv[i], "--window") == 0)
+            window = strtod(argv[i + 1], NULL);
         else if (strcmp(argv[i], "--sample-locks") == 0)
             sample_locks = strcmp(argv[i + 1], "0") != 0;
     }
@@ -603,11 +648,11 @@ int main(int argc, char **argv)
         PQclear(r0);
         PQclear(PQexec(bpm_pg_conn(e.pg), "vacuum analyze job"));
 
+        log_mark(&e, "w8 executors start");
         long long d0 = deadlocks(&e);
         stats s0 = read_stats(e.pg);
         pthread_t sampler;
         pthread_create(&sampler, NULL, lock_sampler, NULL);
-        log_mark(&e, "w8 executors start");
         double t0 = now_s();
         for (int i = 0; i < par; i++) {
             idx[i] = i;
@@ -616,11 +661,12 @@ int main(int argc, char **argv)
         for (int i = 0; i < par; i++)
             pthread_join(tids[i], NULL);
         double dt = now_s() - t0;
-        log_mark(&e, "w8 executors end");
         atomic_store(&sampler_stop, true);
         pthread_join(sampler, NULL);
         stats s1 = read_stats(e.pg);
+        s1.commits -= lock_samples; /* each sample was a transaction */
         long long d1 = deadlocks(&e);
+        log_mark(&e, "w8 executors end");
         long jobs = atomic_load(&counter);
         PGresult *done = PQexec(bpm_pg_conn(e.pg), "select count(*) filter (where state = 'completed'), count(*) from process_instance");
         long completed = strtol(PQgetvalue(done, 0, 0), NULL, 10), all = strtol(PQgetvalue(done, 0, 1), NULL, 10);
@@ -755,35 +801,54 @@ int main(int argc, char **argv)
                (double)(s1.wal - s0.wal) / (double)(n ? n : 1));
     } else {
         pthread_t sampler;
+        log_mark(&e, "w2 start");
         long long d0 = deadlocks(&e);
+        stats s0 = read_stats(e.pg);
         if (sample_locks)
             pthread_create(&sampler, NULL, lock_sampler, NULL);
-        log_mark(&e, "w2 start");
-        stats s0 = read_stats(e.pg);
         double t0 = now_s();
+        w2_t0 = t0;
         for (int i = 0; i < par; i++)
-            pthread_create(&tids[i], NULL, w2_thread, NULL);
+            pthread_create(&tids[i], NULL, w2_thread, &w2_logs[i]);
         struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
         nanosleep(&ts, NULL);
         atomic_store(&stop_now, true);
         for (int i = 0; i < par; i++)
             pthread_join(tids[i], NULL);
         double dt = now_s() - t0;
-        stats s1 = read_stats(e.pg);
-        log_mark(&e, "w2 end");
         if (sample_locks) {
             atomic_store(&sampler_stop, true);
             pthread_join(sampler, NULL);
         }
+        stats s1 = read_stats(e.pg);
+        s1.commits -= lock_samples; /* each sample was a transaction */
+        long long d1 = deadlocks(&e);
+        log_mark(&e, "w2 end");
         long n = atomic_load(&counter);
         printf("W2 durable      %-24s conns %2d  %8.0f instances/s  (%ld in %.1f s)  per instance: %.1f commits, %.1f rows written, %.0f WAL bytes",
                base, par, n / dt, n, dt, (double)(s1.commits - s0.commits) / (double)(n ? n : 1),
                (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) / (double)(n ? n : 1),
                (double)(s1.wal - s0.wal) / (double)(n ? n : 1));
+        double *lat;
+        size_t m = w2_latencies(par, 0, dt + 1, &lat);
+        printf("  latency p50 %.2f ms, p99 %.2f ms", m ? lat[m / 2] : 0, m ? lat[(size_t)((double)m * 0.99)] : 0);
+        free(lat);
         if (sample_locks)
             printf("  row lock waits: %ld of %ld samples (%ld waiters; %ld other waiters), %lld deadlocks",
-                   lock_samples_waiting, lock_samples, lock_waiters, other_waiters, deadlocks(&e) - d0);
+                   lock_samples_waiting, lock_samples, lock_waiters, other_waiters, d1 - d0);
         printf("\n");
+        /* W9: the same figures window by window, to see them drift */
+        for (double from = 0; window > 0 && from + window <= dt + 0.001; from += window) {
+            m = w2_latencies(par, from, from + window, &lat);
+            printf("W2 window %5.0f-%-5.0f s %-24s conns %2d  %8.0f instances/s  latency p50 %.2f ms, p99 %.2f ms\n",
+                   from, from + window, base, par, (double)m / window, m ? lat[m / 2] : 0,
+                   m ? lat[(size_t)((double)m * 0.99)] : 0);
+            free(lat);
+        }
+        for (int i = 0; i < par; i++) {
+            free(w2_logs[i].at);
+            free(w2_logs[i].ms);
+        }
     }
     env_close(&e);
     return 0;
