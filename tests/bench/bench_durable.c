@@ -554,11 +554,17 @@ int main(int argc, char **argv)
     }
     free(xml);
     bpm_diags_cleanup(&d);
-    char key[256];
-    snprintf(key, sizeof key, "%s", base);
-    *strchr(key, '.') = '\0';
+    /* the definition of this file: the latest one deployed from a resource
+     * of its name (a duplicate deploy adds none, so not simply the latest) */
     static char def[256];
-    PGresult *r = PQexec(bpm_pg_conn(e.pg), "select id from process_definition order by created_at desc limit 1");
+    const char *rp[1] = {base};
+    PGresult *r = PQexecParams(bpm_pg_conn(e.pg),
+                               "select id from process_definition where resource_name = $1 order by created_at desc limit 1",
+                               1, NULL, rp, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        fprintf(stderr, "bench_durable: no process definition deployed from %s\n", base);
+        return 1;
+    }
     snprintf(def, sizeof def, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     def_id = def;
