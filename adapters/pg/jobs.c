@@ -9,6 +9,9 @@
 #include "timer.h"
 
 #define DEFAULT_RETRIES 3
+/* The first key of the advisory locks by which an executor holds instances
+ * ("bpmd"); the second is the hash of the instance id. */
+#define JOB_LOCK_CLASS "1651535204"
 
 static void iso(int64_t ms, char *buf, size_t n)
 {
@@ -31,22 +34,57 @@ bpm_rc bpm_jobs_acquire(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t 
     snprintf(lim, sizeof lim, "%zu", max ? max : 1);
     const char *p[4] = {worker, now, until, lim};
     PGresult *res = NULL;
-    bpm_rc rc = run(pg,
-                    "update job j set lock_owner = $1, lock_expires_at = $3::timestamptz"
-                    " from (select j2.id from job j2 join process_instance i on i.id = j2.instance_id"
-                    " where j2.kind in ('async', 'timer', 'connector') and j2.due_at <= $2::timestamptz"
-                    " and not j2.suspended"
-                    " and (j2.retries is null or j2.retries > 0)"
-                    " and (j2.lock_owner is null or j2.lock_expires_at < $2::timestamptz)"
-                    " and i.state = 'active' and not i.suspended"
-                    " order by j2.due_at, j2.priority desc limit $4::int for update of j2 skip locked) picked"
-                    " where j.id = picked.id"
-                    " returning j.id, j.instance_id, j.wait_id, j.kind, j.element_id, coalesce(j.retries, -1),"
-                    " j.retry_cycle, (extract(epoch from j.due_at) * 1000)::bigint",
-                    4, p, &res, "acquire jobs", err);
+    bpm_rc rc;
+    /* Exclusive jobs, as Camunda 7 runs them. The jobs of one instance all
+     * lock its row, so workers running jobs of one instance at once only
+     * queue for each other (10 branches of a fork falling due together).
+     * So a worker takes whole instances: every due job of each, run one
+     * after another. Who has an instance is a session advisory lock on it,
+     * tried (never waited for) and held until the worker's next acquisition,
+     * when its jobs are done. Row locks could not say it: an acquisition
+     * whose snapshot predates another's commit locks rows of instances that
+     * are taken by then, and the taker's next step waits for it. So rows are
+     * locked only for instances already ours, and nothing here waits:
+     *   cand: the first 4 x max due jobs, unlocked and of instances with no
+     *         live job lock (a worker that died keeps its instances until
+     *         its locks expire), off the job_due index in due order;
+     *   inst: their instances in that order (materialized: a condition on
+     *         them must not be evaluated before they are sorted);
+     *   mine: tried one by one until we have as many as the first max jobs
+     *         have (LIMIT stops the tries, so no lock is taken unused);
+     *   the due jobs of mine, off the (instance_id, wait_id) index, locked
+     *         with the usual owner and expiry (FOR UPDATE SKIP LOCKED). */
+    if ((rc = bpm_pg_exec(pg, "select pg_advisory_unlock_all()", err)))
+        return rc;
+    rc = run(pg,
+             "with cand as materialized (select instance_id, row_number() over () as n from ("
+             "select j2.instance_id from job j2 join process_instance i on i.id = j2.instance_id"
+             " where j2.kind in ('async', 'timer', 'connector') and j2.due_at <= $2::timestamptz and not j2.suspended"
+             " and (j2.retries is null or j2.retries > 0)"
+             " and (j2.lock_owner is null or j2.lock_expires_at < $2::timestamptz)"
+             " and i.state = 'active' and not i.suspended"
+             " and not exists (select 1 from job o where o.instance_id = j2.instance_id"
+             " and o.kind in ('async', 'timer', 'connector') and o.lock_owner is not null"
+             " and o.lock_expires_at >= $2::timestamptz)"
+             " order by j2.due_at, j2.priority desc limit 4 * $4::int) c),"
+             " inst as materialized (select instance_id from cand group by instance_id order by min(n)),"
+             " mine as materialized (select instance_id from inst where pg_try_advisory_lock(" JOB_LOCK_CLASS
+             ", hashtext(instance_id)) limit (select count(distinct instance_id) from cand where n <= $4::int))"
+             " update job j set lock_owner = $1, lock_expires_at = $3::timestamptz"
+             " from (select x.id from job x where x.instance_id = any (array(select instance_id from mine))"
+             " and x.kind in ('async', 'timer', 'connector') and x.due_at <= $2::timestamptz and not x.suspended"
+             " and (x.retries is null or x.retries > 0)"
+             " and (x.lock_owner is null or x.lock_expires_at < $2::timestamptz)"
+             " for update of x skip locked) picked"
+             " where j.id = picked.id"
+             " returning j.id, j.instance_id, j.wait_id, j.kind, j.element_id, coalesce(j.retries, -1),"
+             " j.retry_cycle, (extract(epoch from j.due_at) * 1000)::bigint",
+             4, p, &res, "acquire jobs", err);
     if (rc)
         return rc;
     size_t rows = (size_t)PQntuples(res);
+    if (rows == 0) /* an idle worker holds no instance */
+        bpm_pg_exec(pg, "select pg_advisory_unlock_all()", NULL);
     bpm_job *jobs = bpm_arena_calloc(a, rows ? rows : 1, sizeof *jobs);
     for (size_t i = 0; i < rows; i++) {
         int r = (int)i;

@@ -24,9 +24,16 @@ typedef struct bpm_job {
     int64_t due_ms;
 } bpm_job;
 
-/* Locks up to max due async, timer and connector jobs for worker until now + lock_ms
- * (a crashed worker's jobs are taken over once its locks expire). Results in
- * arena a, earliest due first. */
+/* Locks due async, timer and connector jobs for worker until now + lock_ms (a crashed
+ * worker's jobs are taken over once its locks expire), by whole instances
+ * (exclusive jobs): as many instances as the first max due jobs belong to,
+ * with every due job of each, so more than max jobs may come back; the
+ * caller runs one instance's jobs one after another. While it does, no other
+ * worker takes a job of those instances: the session holds an advisory lock
+ * on each until its next call, which first releases every session-level
+ * advisory lock of the connection (so an executor's connection holds no
+ * others), or until it ends. Never waits for a lock. Results in arena a,
+ * earliest due first. */
 bpm_rc bpm_jobs_acquire(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t lock_ms, size_t max, bpm_job **out,
                         size_t *n, bpm_arena *a, bpm_err *err);
 

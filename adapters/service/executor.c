@@ -199,6 +199,11 @@ static void *work(void *arg)
             break;
         idle(e, &s);
     }
+    /* stopped: what this thread locked but did not run is free again now,
+     * and with it the rest of those instances' jobs (exclusive jobs) */
+    const char *p[1] = {t->name};
+    bpm_pg_query(s.pg, "update job set lock_owner = null, lock_expires_at = null where lock_owner = $1", 1, p, NULL,
+                 NULL, NULL, "release locks", NULL);
     bpm_session_close(&s);
     return NULL;
 }

@@ -19,6 +19,22 @@
  *   bench_durable w4 FILE [--seconds S]
  *       user task round trip: complete the first task, then list the inbox
  *       until the next one is visible; median and p99 of that latency
+ *   bench_durable w8 FILE [--count N] [--threads N]
+ *       N instances of a fork/join with async branches parked (each leaves
+ *       its branch jobs due together), then run by N executor threads:
+ *       instances/s, jobs/s, and lock waits: pg_locks sampled every 5 ms,
+ *       deadlocks, failed runs (tests/bench/w8.sh adds log_lock_waits)
+ *   bench_durable w2 ... --sample-locks 1
+ *       W2 with the same lock sampling (W8 in one transaction)
+ *   bench_durable w2 ... --window S
+ *       W2 with instances/s and latency p50/p99 for every S seconds (W9)
+ *   bench_durable trace FILE --out TRACE [--count N] [--message NAME]
+ *       N instances started one after another on one connection with
+ *       libpq's protocol trace on (PQtrace), each followed by a line
+ *       "#bpmnd start ID BUSINESS_KEY"; with --message each is started with
+ *       the business key K-i and then gets message NAME by that key, followed
+ *       by "#bpmnd correlate ID K-i". tests/bench/replay.py turns the last
+ *       such command into a pgbench script of exactly that SQL
  * Prints instances (or jobs) per second, and per instance: commits, rows
  * written and WAL bytes, read from PostgreSQL's own counters. A program that
  * prints figures; never a test. */
@@ -107,24 +123,40 @@ static void env_close(env *e)
     bpm_pg_close(e->pg);
 }
 
+/* What one W2 thread saw: when each instance was started (seconds after
+ * w2_t0) and how long it took (ms). */
+typedef struct lat_log {
+    double *at, *ms;
+    size_t n, cap;
+} lat_log;
+static lat_log w2_logs[64];
+static double w2_t0;
+
 static void *w2_thread(void *arg)
 {
-    (void)arg;
+    lat_log *log = arg;
     env e;
     if (env_open(&e))
         return NULL;
     while (!atomic_load(&stop_now)) {
         bpm_err err = {0};
+        double t = now_s();
         if (bpm_runtime_start(&e.rt, def_id, NULL, NULL, NULL, NULL, wall_ms(), NULL, &err)) {
             fprintf(stderr, "bench_durable: %s\n", err.msg);
             break;
         }
+        if (log->n == log->cap) {
+            log->cap = log->cap ? log->cap * 2 : 4096;
+            log->at = realloc(log->at, log->cap * sizeof *log->at);
+            log->ms = realloc(log->ms, log->cap * sizeof *log->ms);
+        }
+        log->at[log->n] = t - w2_t0;
+        log->ms[log->n++] = (now_s() - t) * 1000;
         atomic_fetch_add(&counter, 1);
     }
     env_close(&e);
     return NULL;
 }
-
 
 static long w7_parked;
 static int w7_threads;
@@ -173,6 +205,7 @@ static void *w7_early_thread(void *arg)
 }
 
 static long bulk_count;
+static atomic_long failed_runs;
 static int64_t w6_due;
 static double w6_t0;
 static double *w6_late;
@@ -191,6 +224,7 @@ static void *exec_thread(void *arg)
     char name[32];
     snprintf(name, sizeof name, "bench-%d", index);
     bpm_jobs_session(e.pg, NULL);
+    int empty = 0;
     while (!atomic_load(&stop_now)) {
         bpm_arena *a = bpm_arena_new();
         bpm_job *jobs = NULL;
@@ -199,15 +233,22 @@ static void *exec_thread(void *arg)
         int64_t now = w6_due ? w6_due : wall_ms();
         if (bpm_jobs_acquire(e.pg, name, now, 60000, 16, &jobs, &n, a, &err) || n == 0) {
             bpm_arena_free(a);
-            if (n == 0)
-                break; /* drained */
+            /* drained; or, for a moment, every due instance was being taken
+             * by another thread: then again, a few times */
+            if (n == 0 && ++empty > 3)
+                break;
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
             continue;
         }
+        empty = 0;
         for (size_t i = 0; i < n; i++) {
             bool timer = strcmp(jobs[i].kind, "timer") == 0;
             bpm_cmd cmd = {.kind = timer ? BPM_CMD_TRIGGER : BPM_CMD_COMPLETE, .wait = jobs[i].wait};
-            if (bpm_runtime_run(&e.rt, jobs[i].instance_id, &cmd, NULL, now, &err) != BPM_OK)
+            if (bpm_runtime_run(&e.rt, jobs[i].instance_id, &cmd, NULL, now, &err) != BPM_OK) {
+                atomic_fetch_add(&failed_runs, 1);
                 continue;
+            }
             long k = atomic_fetch_add(&counter, 1);
             if (w6_late && k < bulk_count)
                 w6_late[k] = (now_s() - w6_t0) * 1000;
@@ -218,15 +259,19 @@ static void *exec_thread(void *arg)
     return NULL;
 }
 
-static void *w6_park(void *arg)
+/* Starts instances until bulk_count are parked; W6 gives each its due time. */
+static void *park_thread(void *arg)
 {
     (void)arg;
     env e;
     if (env_open(&e))
         return NULL;
-    char iso_due[BPM_TIMER_ISO_SIZE];
-    bpm_timer_format_iso(w6_due, iso_due, sizeof iso_due);
-    json_t *vars = json_pack("{ss}", "due", iso_due);
+    json_t *vars = NULL;
+    if (w6_due) {
+        char iso_due[BPM_TIMER_ISO_SIZE];
+        bpm_timer_format_iso(w6_due, iso_due, sizeof iso_due);
+        vars = json_pack("{ss}", "due", iso_due);
+    }
     while (atomic_fetch_add(&bulk_next, 1) < bulk_count) {
         bpm_err err = {0};
         if (bpm_runtime_start(&e.rt, def_id, NULL, vars, NULL, NULL, wall_ms(), NULL, &err)) {
@@ -286,10 +331,117 @@ static void *w5_complete(void *arg)
     return NULL;
 }
 
+/* The protocol trace of N commands on one connection: every statement with
+ * its parameters, and where the client waits (each Sync or simple Query), as
+ * the server received them. The markers delimit the commands. */
+static int trace(env *e, const char *out, const char *message)
+{
+    FILE *f = fopen(out, "w");
+    if (!f) {
+        fprintf(stderr, "bench_durable: cannot write \"%s\"\n", out);
+        return 1;
+    }
+    PGconn *c = bpm_pg_conn(e->pg);
+    PQtrace(c, f);
+    PQsetTraceFlags(c, PQTRACE_SUPPRESS_TIMESTAMPS);
+    int rc = 0;
+    for (long i = 0; i < bulk_count && !rc; i++) {
+        char id[BPM_ID_SIZE], bk[32];
+        snprintf(bk, sizeof bk, "K-%ld", i);
+        bpm_err err = {0};
+        if (bpm_runtime_start(&e->rt, def_id, NULL, NULL, message ? bk : NULL, NULL, wall_ms(), id, &err)) {
+            fprintf(stderr, "bench_durable: %s\n", err.msg);
+            rc = 1;
+            break;
+        }
+        fprintf(f, "#bpmnd start %s %s\n", id, message ? bk : "-");
+        if (!message)
+            continue;
+        size_t delivered = 0;
+        if (bpm_runtime_correlate(&e->rt, message, NULL, bk, NULL, false, 0, wall_ms(), &delivered, &err) ||
+            delivered != 1) {
+            fprintf(stderr, "bench_durable: message \"%s\" to %s: %s\n", message, bk, err.msg);
+            rc = 1;
+            break;
+        }
+        fprintf(f, "#bpmnd correlate %s %s\n", id, bk);
+    }
+    PQuntrace(c);
+    fclose(f);
+    return rc;
+}
+
+/* Lock waits seen from the server: every 5 ms, how many row lock requests
+ * (a tuple, or the transaction holding it) wait, and how many others, such
+ * as concurrent inserts extending one table. Row lock waits are commands of
+ * one instance queueing for each other. Short waits can fall between
+ * samples; w8.sh also counts every wait of 1 ms or more (log_lock_waits). */
+static atomic_bool sampler_stop;
+static long lock_samples, lock_samples_waiting, lock_waiters, other_waiters;
+
+static void *lock_sampler(void *arg)
+{
+    (void)arg;
+    bpm_pg *pg = NULL;
+    if (bpm_pg_open(url, &pg, NULL))
+        return NULL;
+    while (!atomic_load(&sampler_stop)) {
+        PGresult *r = PQexec(bpm_pg_conn(pg), "select count(*) filter (where locktype in ('tuple', 'transactionid')),"
+                                              " count(*) from pg_locks where not granted");
+        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+            long w = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+            lock_samples++;
+            lock_samples_waiting += w > 0;
+            lock_waiters += w;
+            other_waiters += strtol(PQgetvalue(r, 0, 1), NULL, 10) - w;
+        }
+        PQclear(r);
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    bpm_pg_close(pg);
+    return NULL;
+}
+
+static long long deadlocks(env *e)
+{
+    PGresult *r = PQexec(bpm_pg_conn(e->pg), "select deadlocks from pg_stat_database where datname = current_database()");
+    long long n = PQresultStatus(r) == PGRES_TUPLES_OK ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+    PQclear(r);
+    return n;
+}
+
+/* A line in the server log, so w8.sh can count log_lock_waits reports of
+ * the measured phase only. */
+static void log_mark(env *e, const char *what)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "do $$begin raise log 'bench_durable: %s'; end$$", what);
+    PQclear(PQexec(bpm_pg_conn(e->pg), sql));
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* The latencies of W2 instances started in [from, to) s, sorted, in *out
+ * (malloc'd); returns how many. */
+static size_t w2_latencies(int threads, double from, double to, double **out)
+{
+    size_t n = 0;
+    for (int i = 0; i < threads; i++)
+        n += w2_logs[i].n;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    size_t k = 0;
+    for (int i = 0; i < threads; i++)
+        for (size_t j = 0; j < w2_logs[i].n; j++)
+            if (w2_logs[i].at[j] >= from && w2_logs[i].at[j] < to)
+                v[k++] = w2_logs[i].ms[j];
+    qsort(v, k, sizeof *v, cmp_double);
+    *out = v;
+    return k;
 }
 
 /* The open task of an instance, read the way an inbox client would. */
@@ -359,12 +511,15 @@ int main(int argc, char **argv)
 {
     url = getenv("BPMND_DATABASE_URL");
     if (argc < 3 || !url) {
-        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w5|w6|w7 FILE [--connections|--threads N] [--seconds S]\n");
+        fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w5|w6|w7|w8|trace FILE [--connections|--threads N] [--seconds S]\n");
         return 2;
     }
     const char *mode = argv[1], *file = argv[2];
     int par = 1;
     bulk_count = 100000;
+    const char *trace_out = NULL, *message = NULL;
+    bool sample_locks = false;
+    double window = 0;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--connections") == 0 || strcmp(argv[i], "--threads") == 0)
             par = (int)strtol(argv[i + 1], NULL, 10);
@@ -372,6 +527,14 @@ int main(int argc, char **argv)
             bulk_count = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--seconds") == 0)
             seconds = strtod(argv[i + 1], NULL);
+        else if (strcmp(argv[i], "--out") == 0)
+            trace_out = argv[i + 1];
+        else if (strcmp(argv[i], "--message") == 0)
+            message = argv[i + 1];
+        else if (strcmp(argv[i], "--window") == 0)
+            window = strtod(argv[i + 1], NULL);
+        else if (strcmp(argv[i], "--sample-locks") == 0)
+            sample_locks = strcmp(argv[i + 1], "0") != 0;
     }
     env e;
     if (env_open(&e))
@@ -391,11 +554,17 @@ int main(int argc, char **argv)
     }
     free(xml);
     bpm_diags_cleanup(&d);
-    char key[256];
-    snprintf(key, sizeof key, "%s", base);
-    *strchr(key, '.') = '\0';
+    /* the definition of this file: the latest one deployed from a resource
+     * of its name (a duplicate deploy adds none, so not simply the latest) */
     static char def[256];
-    PGresult *r = PQexec(bpm_pg_conn(e.pg), "select id from process_definition order by created_at desc limit 1");
+    const char *rp[1] = {base};
+    PGresult *r = PQexecParams(bpm_pg_conn(e.pg),
+                               "select id from process_definition where resource_name = $1 order by created_at desc limit 1",
+                               1, NULL, rp, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        fprintf(stderr, "bench_durable: no process definition deployed from %s\n", base);
+        return 1;
+    }
     snprintf(def, sizeof def, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     def_id = def;
@@ -474,13 +643,57 @@ int main(int argc, char **argv)
         env_close(&e);
         return 0;
     }
+    if (strcmp(mode, "w8") == 0) {
+        double p0 = now_s();
+        for (int i = 0; i < 4; i++)
+            pthread_create(&tids[i], NULL, park_thread, NULL);
+        for (int i = 0; i < 4; i++)
+            pthread_join(tids[i], NULL);
+        PGresult *r0 = PQexec(bpm_pg_conn(e.pg), "select count(*) from job");
+        fprintf(stderr, "W8: %ld instances parked in %.1f s, %s jobs due\n", bulk_count, now_s() - p0, PQgetvalue(r0, 0, 0));
+        PQclear(r0);
+        PQclear(PQexec(bpm_pg_conn(e.pg), "vacuum analyze job"));
+
+        log_mark(&e, "w8 executors start");
+        long long d0 = deadlocks(&e);
+        stats s0 = read_stats(e.pg);
+        pthread_t sampler;
+        pthread_create(&sampler, NULL, lock_sampler, NULL);
+        double t0 = now_s();
+        for (int i = 0; i < par; i++) {
+            idx[i] = i;
+            pthread_create(&tids[i], NULL, exec_thread, &idx[i]);
+        }
+        for (int i = 0; i < par; i++)
+            pthread_join(tids[i], NULL);
+        double dt = now_s() - t0;
+        atomic_store(&sampler_stop, true);
+        pthread_join(sampler, NULL);
+        stats s1 = read_stats(e.pg);
+        s1.commits -= lock_samples; /* each sample was a transaction */
+        long long d1 = deadlocks(&e);
+        log_mark(&e, "w8 executors end");
+        long jobs = atomic_load(&counter);
+        PGresult *done = PQexec(bpm_pg_conn(e.pg), "select count(*) filter (where state = 'completed'), count(*) from process_instance");
+        long completed = strtol(PQgetvalue(done, 0, 0), NULL, 10), all = strtol(PQgetvalue(done, 0, 1), NULL, 10);
+        PQclear(done);
+        printf("W8 fork/join async %-21s threads %2d  %8.0f instances/s  %8.0f jobs/s  (%ld of %ld instances completed in %.1f s)"
+               "  row lock waits: %ld of %ld samples (%ld waiters; %ld other waiters), %lld deadlocks, %ld failed runs"
+               "  per instance: %.1f commits, %.1f rows written\n",
+               base, par, completed / dt, jobs / dt, completed, all, dt, lock_samples_waiting, lock_samples, lock_waiters,
+               other_waiters, d1 - d0, atomic_load(&failed_runs), (double)(s1.commits - s0.commits) / (double)(completed ? completed : 1),
+               (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) /
+                   (double)(completed ? completed : 1));
+        env_close(&e);
+        return 0;
+    }
     if (strcmp(mode, "w6") == 0) {
         /* all due one hour from now; the executors run with the clock there */
         w6_due = wall_ms() + 3600000;
         w6_late = calloc((size_t)bulk_count, sizeof *w6_late);
         double p0 = now_s();
         for (int i = 0; i < 4; i++)
-            pthread_create(&tids[i], NULL, w6_park, NULL);
+            pthread_create(&tids[i], NULL, park_thread, NULL);
         for (int i = 0; i < 4; i++)
             pthread_join(tids[i], NULL);
         fprintf(stderr, "W6: %ld instances parked in %.1f s\n", bulk_count, now_s() - p0);
@@ -550,6 +763,22 @@ int main(int argc, char **argv)
         env_close(&e);
         return 0;
     }
+    if (strcmp(mode, "trace") == 0) {
+        if (!trace_out) {
+            fprintf(stderr, "bench_durable trace: --out TRACE is required\n");
+            env_close(&e);
+            return 2;
+        }
+        /* a fresh connection, so the trace shows its statements prepared */
+        env t;
+        int rc = env_open(&t);
+        if (!rc) {
+            rc = trace(&t, trace_out, message);
+            env_close(&t);
+        }
+        env_close(&e);
+        return rc;
+    }
     if (strcmp(mode, "w4") == 0) {
         int rc = w4(&e);
         env_close(&e);
@@ -577,22 +806,55 @@ int main(int argc, char **argv)
                (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) / (double)(n ? n : 1),
                (double)(s1.wal - s0.wal) / (double)(n ? n : 1));
     } else {
+        pthread_t sampler;
+        log_mark(&e, "w2 start");
+        long long d0 = deadlocks(&e);
         stats s0 = read_stats(e.pg);
+        if (sample_locks)
+            pthread_create(&sampler, NULL, lock_sampler, NULL);
         double t0 = now_s();
+        w2_t0 = t0;
         for (int i = 0; i < par; i++)
-            pthread_create(&tids[i], NULL, w2_thread, NULL);
+            pthread_create(&tids[i], NULL, w2_thread, &w2_logs[i]);
         struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
         nanosleep(&ts, NULL);
         atomic_store(&stop_now, true);
         for (int i = 0; i < par; i++)
             pthread_join(tids[i], NULL);
         double dt = now_s() - t0;
+        if (sample_locks) {
+            atomic_store(&sampler_stop, true);
+            pthread_join(sampler, NULL);
+        }
         stats s1 = read_stats(e.pg);
+        s1.commits -= lock_samples; /* each sample was a transaction */
+        long long d1 = deadlocks(&e);
+        log_mark(&e, "w2 end");
         long n = atomic_load(&counter);
-        printf("W2 durable      %-24s conns %2d  %8.0f instances/s  (%ld in %.1f s)  per instance: %.1f commits, %.1f rows written, %.0f WAL bytes\n",
+        printf("W2 durable      %-24s conns %2d  %8.0f instances/s  (%ld in %.1f s)  per instance: %.1f commits, %.1f rows written, %.0f WAL bytes",
                base, par, n / dt, n, dt, (double)(s1.commits - s0.commits) / (double)(n ? n : 1),
                (double)(s1.inserted + s1.updated + s1.deleted - s0.inserted - s0.updated - s0.deleted) / (double)(n ? n : 1),
                (double)(s1.wal - s0.wal) / (double)(n ? n : 1));
+        double *lat;
+        size_t m = w2_latencies(par, 0, dt + 1, &lat);
+        printf("  latency p50 %.2f ms, p99 %.2f ms", m ? lat[m / 2] : 0, m ? lat[(size_t)((double)m * 0.99)] : 0);
+        free(lat);
+        if (sample_locks)
+            printf("  row lock waits: %ld of %ld samples (%ld waiters; %ld other waiters), %lld deadlocks",
+                   lock_samples_waiting, lock_samples, lock_waiters, other_waiters, d1 - d0);
+        printf("\n");
+        /* W9: the same figures window by window, to see them drift */
+        for (double from = 0; window > 0 && from + window <= dt + 0.001; from += window) {
+            m = w2_latencies(par, from, from + window, &lat);
+            printf("W2 window %5.0f-%-5.0f s %-24s conns %2d  %8.0f instances/s  latency p50 %.2f ms, p99 %.2f ms\n",
+                   from, from + window, base, par, (double)m / window, m ? lat[m / 2] : 0,
+                   m ? lat[(size_t)((double)m * 0.99)] : 0);
+            free(lat);
+        }
+        for (int i = 0; i < par; i++) {
+            free(w2_logs[i].at);
+            free(w2_logs[i].ms);
+        }
     }
     env_close(&e);
     return 0;
