@@ -531,6 +531,9 @@ static int cmd_clock(ctx *c, const opts *o)
         PGresult *res = PQexecParams(bpm_pg_conn(c->pg), "update clock set offset_ms = $1::bigint", 1, NULL, p, NULL,
                                      NULL, 0);
         PQclear(res);
+        /* idle job executors (bpmnd, bpmnctl worker) wake up and look at
+         * what fell due under the new time */
+        PQclear(PQexec(bpm_pg_conn(c->pg), "select pg_notify('bpmnd_jobs', 'clock')"));
     }
     char at[BPM_TIMER_ISO_SIZE];
     bpm_timer_format_iso(now_ms(c), at, sizeof at);
