@@ -121,6 +121,7 @@ say "person and system uses its own account); the IT and HR systems listen on $s
 step "1. Deploy offboarding.bpmn as Camunda Modeler does (POST /deployment/create, as admin)"
 dep=$(curl -s -u "admin:$password" -F deployment-name=offboarding -F deployment-source="Camunda Modeler" \
   -F deploy-changed-only=true -F "offboarding.bpmn=@$here/offboarding.bpmn;filename=offboarding.bpmn" "$base/deployment/create")
+jq -e .id <<<"$dep" >/dev/null 2>&1 || die "the deployment failed: $dep"
 definition=$(api admin GET "/process-definition/key/offboarding" | jq -r '.id + " (version " + (.version | tostring) + ")"')
 say "   deployment $(jq -r .id <<<"$dep"), process definition $definition"
 
