@@ -261,6 +261,15 @@ static void read_event_def(bpm_builder *b, bpm_node *node, const xmlNode *c)
             bpm_node shadow = {.id = node->id, .kind = BPM_NODE_SEND_TASK};
             bpm_build_ext_node(b, &shadow, c);
             ev->throw_impl = shadow.service;
+            /* the engine runs it as a send task's (node_event.c) */
+            if ((node->kind == BPM_NODE_END_EVENT || node->kind == BPM_NODE_INTERMEDIATE_THROW) && shadow.service &&
+                !node->service) {
+                node->service = shadow.service;
+                if (!node->result_variable)
+                    node->result_variable = shadow.result_variable;
+                if (!node->async.retry_time_cycle)
+                    node->async.retry_time_cycle = shadow.async.retry_time_cycle;
+            }
         }
         break;
     case BPM_EVENT_TIMER: {

@@ -257,6 +257,27 @@ static void check_event_placement(bpm_builder *b, const bpm_node *n, bool exec)
         ERR(b, n->line, n->id, "the start event of an event subprocess needs a trigger (message, timer, error, ...)");
 }
 
+/* The implementation of a service, send or business rule task, or of a
+ * message throw or end event that carries one. */
+static void check_service(bpm_builder *b, const bpm_node *n)
+{
+    const bpm_service *s = n->service;
+    if (s->kind == BPM_IMPL_CLASS || s->kind == BPM_IMPL_DELEGATE_EXPRESSION)
+        ERR(b, n->line, n->id, "%s \"%s\" is Java code (%s); %s", bpm_model_kind_name(n->kind), s->target ? s->target : "",
+            s->kind == BPM_IMPL_CLASS ? "camunda:class" : "camunda:delegateExpression", java_hint);
+    else if (s->kind == BPM_IMPL_EXPRESSION && s->expression.text && juel_calls_method(s->expression.text))
+        ERR(b, n->line, n->id, "camunda:expression \"%s\" calls a bean method; %s", s->expression.text, java_hint);
+    else if (s->kind == BPM_IMPL_EXPRESSION)
+        check_expr(b, &s->expression, n->id, "camunda:expression");
+    else if (s->kind == BPM_IMPL_EXTERNAL && (!s->topic || !*s->topic))
+        ERR(b, n->line, n->id, "external task has no camunda:topic");
+    else if (s->kind == BPM_IMPL_DECISION)
+        ERR(b, n->line, n->id, "business rule task calls decision \"%s\"; bpmnd has no DMN engine yet, use a Lua script task",
+            s->target ? s->target : "");
+    else if (s->kind == BPM_IMPL_CONNECTOR)
+        check_io(b, &s->connector_io, n->id);
+}
+
 static void check_activity(bpm_builder *b, const bpm_node *n)
 {
     if (n->start_quantity_many)
@@ -290,20 +311,7 @@ static void check_activity(bpm_builder *b, const bpm_node *n)
                 bpm_model_kind_name(n->kind));
             break;
         }
-        if (s->kind == BPM_IMPL_CLASS || s->kind == BPM_IMPL_DELEGATE_EXPRESSION)
-            ERR(b, n->line, n->id, "%s \"%s\" is Java code (%s); %s", bpm_model_kind_name(n->kind), s->target ? s->target : "",
-                s->kind == BPM_IMPL_CLASS ? "camunda:class" : "camunda:delegateExpression", java_hint);
-        else if (s->kind == BPM_IMPL_EXPRESSION && s->expression.text && juel_calls_method(s->expression.text))
-            ERR(b, n->line, n->id, "camunda:expression \"%s\" calls a bean method; %s", s->expression.text, java_hint);
-        else if (s->kind == BPM_IMPL_EXPRESSION)
-            check_expr(b, &s->expression, n->id, "camunda:expression");
-        else if (s->kind == BPM_IMPL_EXTERNAL && (!s->topic || !*s->topic))
-            ERR(b, n->line, n->id, "external task has no camunda:topic");
-        else if (s->kind == BPM_IMPL_DECISION)
-            ERR(b, n->line, n->id, "business rule task calls decision \"%s\"; bpmnd has no DMN engine yet, use a Lua script task",
-                s->target ? s->target : "");
-        else if (s->kind == BPM_IMPL_CONNECTOR)
-            check_io(b, &s->connector_io, n->id);
+        check_service(b, n);
         break;
     case BPM_NODE_SCRIPT_TASK: {
         const bpm_script *sc = n->script;
@@ -475,6 +483,11 @@ static void check_node(bpm_builder *b, const bpm_node *n, bool exec)
         if (f->condition.text)
             check_expr(b, &f->condition, f->id, "the condition");
         check_listeners(b, f->listeners, f->n_listeners, f->id, "execution");
+    }
+    if ((n->kind == BPM_NODE_END_EVENT || n->kind == BPM_NODE_INTERMEDIATE_THROW) && n->service &&
+        n->service->kind != BPM_IMPL_NONE && has_event(n, BPM_EVENT_MESSAGE)) {
+        check_service(b, n); /* it runs like a send task */
+        return;
     }
     for (size_t i = 0; i < n->n_events; i++)
         if (n->events[i].throw_impl && (n->events[i].throw_impl->kind == BPM_IMPL_CLASS ||

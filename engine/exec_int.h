@@ -42,6 +42,13 @@ extern const bpm_node_ops bpm_node_gateway_ops;
 extern const bpm_node_ops bpm_node_task_ops;
 extern const bpm_node_ops bpm_node_scope_ops;
 const bpm_node_ops *bpm_run_ops(const bpm_node *n);
+/* The implementation of a service-like element (n->service, not NONE): an
+ * expression completes it at once, anything else parks it on a job wait;
+ * bpm_run_service_done maps that job's outcome as a service task's and
+ * completes it (node_task.c). Message throw and end events that carry an
+ * implementation run through these. */
+void bpm_run_service(bpm_run *r, uint32_t ei, const bpm_node *n);
+void bpm_run_service_done(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *cmd);
 /* Fires a waiting inclusive or complex join that no token can reach any
  * more; true when one fired (node_gateway.c). */
 bool bpm_node_gateway_settle(bpm_run *r);

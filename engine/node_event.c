@@ -10,6 +10,15 @@ static const bpm_event_def *first_def(const bpm_node *n)
     return n->n_events ? &n->events[0] : NULL;
 }
 
+/* A message throw or end event implemented like a service task (Camunda 7:
+ * camunda:type="external", camunda:expression or camunda:connector on its
+ * messageEventDefinition; Camunda 8: zeebe:taskDefinition) runs that
+ * implementation instead of publishing the message. */
+static bool has_impl(const bpm_node *n)
+{
+    return n->service && n->service->kind != BPM_IMPL_NONE;
+}
+
 /* The payload a thrown message or signal carries: every visible variable. */
 static json_t *payload(bpm_run *r, uint32_t ei)
 {
@@ -193,6 +202,10 @@ static void event_enter(bpm_run *r, uint32_t ei)
             return;
         }
         case BPM_EVENT_MESSAGE:
+            if (has_impl(n)) {
+                bpm_run_service(r, ei, n); /* completes when its job is done */
+                return;
+            }
             throw_message(r, ei, n, ev);
             break;
         case BPM_EVENT_SIGNAL:
@@ -212,6 +225,10 @@ static void event_enter(bpm_run *r, uint32_t ei)
         if (ev) {
             switch (ev->kind) {
             case BPM_EVENT_MESSAGE:
+                if (has_impl(n)) {
+                    bpm_run_service(r, ei, n); /* continues when its job is done */
+                    return;
+                }
                 throw_message(r, ei, n, ev);
                 break;
             case BPM_EVENT_SIGNAL:
@@ -259,7 +276,11 @@ static void event_enter(bpm_run *r, uint32_t ei)
 
 static void event_trigger(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *cmd)
 {
-    (void)wait;
+    const bpm_wait *w = bpm_inst_wait(r->inst, wait);
+    if (w && w->kind == BPM_WAIT_JOB) { /* a message throw's implementation */
+        bpm_run_service_done(r, ei, wait, cmd);
+        return;
+    }
     bpm_run_close_waits_of(r, ei);
     if (cmd->vars)
         bpm_run_set_vars(r, ei, cmd->vars, false);

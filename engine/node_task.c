@@ -241,6 +241,26 @@ fail:
     return false;
 }
 
+/* Runs the implementation of a service-like element: an expression at once
+ * (then the element completes), anything else as a job the element waits
+ * for. Also used by message throw and end events that carry one. */
+void bpm_run_service(bpm_run *r, uint32_t ei, const bpm_node *n)
+{
+    const bpm_service *s = n->service;
+    if (s->kind == BPM_IMPL_EXPRESSION) {
+        json_t *v = NULL;
+        if (!bpm_run_eval(r, ei, n, &s->expression, BPM_USE_VALUE, &v))
+            return;
+        if (n->result_variable)
+            bpm_run_set_var(r, ei, n->result_variable, v);
+        else
+            json_decref(v);
+        bpm_run_complete(r, ei);
+        return;
+    }
+    open_job(r, ei, n);
+}
+
 static void task_enter(bpm_run *r, uint32_t ei)
 {
     bpm_ei *e = bpm_run_ei(r, ei);
@@ -285,18 +305,7 @@ static void task_enter(bpm_run *r, uint32_t ei)
             bpm_run_complete(r, ei); /* nothing to call: a placeholder */
             return;
         }
-        if (s->kind == BPM_IMPL_EXPRESSION) {
-            json_t *v = NULL;
-            if (!bpm_run_eval(r, ei, n, &s->expression, BPM_USE_VALUE, &v))
-                return;
-            if (n->result_variable)
-                bpm_run_set_var(r, ei, n->result_variable, v);
-            else
-                json_decref(v);
-            bpm_run_complete(r, ei);
-            return;
-        }
-        open_job(r, ei, n);
+        bpm_run_service(r, ei, n);
         return;
     }
     case BPM_NODE_RECEIVE_TASK:
@@ -502,6 +511,12 @@ static void task_trigger(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *
     if (n->kind == BPM_NODE_USER_TASK && !bpm_run_task_listeners(r, ei, "complete"))
         return;
     bpm_run_complete(r, ei);
+}
+
+/* A job of a message throw or end event is done: mapped as a task's. */
+void bpm_run_service_done(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *cmd)
+{
+    task_trigger(r, ei, wait, cmd);
 }
 
 const bpm_node_ops bpm_node_task_ops = {task_enter, task_trigger, NULL};

@@ -243,17 +243,20 @@ BPM_API_HANDLER(bpm_api_task_get)
 static bool change(const bpm_api_req *req, bpm_api_resp *r, const char *kind, const char *set, const char *user,
                    const char *previous)
 {
-    const char *p[5] = {req->params[0], user, kind, req->user, previous};
+    char at[24]; /* engine time, as the steps' history rows have it */
+    snprintf(at, sizeof at, "%lld", (long long)req->now_ms);
+    const char *p[6] = {req->params[0], user, kind, req->user, previous, at};
     char sql[1024];
     snprintf(sql, sizeof sql,
              "with t as (update user_task set %s, updated_at = now() where id = $1 returning instance_id, element_id),"
-             " h as (insert into history (instance_id, kind, element_id, element_type, user_id, detail)"
-             " select instance_id, $3, element_id, 'userTask', coalesce($4, $2), jsonb_build_object('task', $1::text,"
-             " 'user', $2::text, 'previous', $5::text) from t) select count(*) from t",
+             " h as (insert into history (at, instance_id, kind, element_id, element_type, user_id, detail)"
+             " select to_timestamp($6::bigint / 1000.0), instance_id, $3, element_id, 'userTask', coalesce($4, $2),"
+             " jsonb_build_object('task', $1::text, 'user', $2::text, 'previous', $5::text) from t)"
+             " select count(*) from t",
              set);
     PGresult *res = NULL;
     bpm_err err = {0};
-    if (bpm_pg_query(req->s->pg, sql, 5, p, NULL, NULL, &res, "change the task", &err)) {
+    if (bpm_pg_query(req->s->pg, sql, 6, p, NULL, NULL, &res, "change the task", &err)) {
         bpm_api_fail(r, &err);
         return false;
     }
@@ -306,16 +309,19 @@ BPM_API_HANDLER(bpm_api_task_claim)
             bpm_api_no_content(r); /* the same user again: nothing to do */
         } else {
             /* claimed only while still free: a concurrent claim loses */
-            const char *p[3] = {req->params[0], user, req->user};
+            char at[24]; /* engine time, as the steps' history rows have it */
+            snprintf(at, sizeof at, "%lld", (long long)req->now_ms);
+            const char *p[4] = {req->params[0], user, req->user, at};
             PGresult *res = NULL;
             bpm_err err = {0};
             if (bpm_pg_query(req->s->pg,
                              "with t as (update user_task set assignee = $2, updated_at = now() where id = $1 and"
                              " assignee is null returning instance_id, element_id),"
-                             " h as (insert into history (instance_id, kind, element_id, element_type, user_id, detail)"
-                             " select instance_id, 'task-claim', element_id, 'userTask', coalesce($3, $2),"
-                             " jsonb_build_object('task', $1::text, 'user', $2::text) from t) select count(*) from t",
-                             3, p, NULL, NULL, &res, "claim the task", &err))
+                             " h as (insert into history (at, instance_id, kind, element_id, element_type, user_id,"
+                             " detail) select to_timestamp($4::bigint / 1000.0), instance_id, 'task-claim', element_id,"
+                             " 'userTask', coalesce($3, $2), jsonb_build_object('task', $1::text, 'user', $2::text)"
+                             " from t) select count(*) from t",
+                             4, p, NULL, NULL, &res, "claim the task", &err))
                 bpm_api_fail(r, &err);
             else if (strcmp(PQgetvalue(res, 0, 0), "1") == 0)
                 bpm_api_no_content(r);

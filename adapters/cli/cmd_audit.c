@@ -117,9 +117,9 @@ int bpm_cli_audit(int argc, char **argv)
                 csv(PQgetvalue(res, i, j), j + 1 == cols);
     } else {
         /* a readable table: time, business key, event, element, user, detail */
-        printf("%-24s  %-12s  %-16s  %-28s  %-10s  %s\n", "at", "business_key", "event", "element", "user", "detail");
+        printf("%-24s  %-12s  %-17s  %-32s  %-10s  %s\n", "at", "business_key", "event", "element", "user", "detail");
         for (int i = 0; i < rows; i++)
-            printf("%-24s  %-12.12s  %-16.16s  %-28.28s  %-10.10s  %.80s\n", PQgetvalue(res, i, 1),
+            printf("%-24s  %-12.12s  %-17.17s  %-32.32s  %-10.10s  %.80s\n", PQgetvalue(res, i, 1),
                    PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 8),
                    PQgetvalue(res, i, 9));
         if (!rows)

@@ -372,18 +372,20 @@ static int cmd_task(ctx *c, const opts *o)
             fprintf(stderr, "bpmnctl: task %s needs --user\n", verb);
             return 2;
         }
-        const char *p[3] = {task, claim ? o->user : NULL, assign ? "t" : "f"};
+        char at[24]; /* engine time, as the steps' history rows have it */
+        snprintf(at, sizeof at, "%lld", (long long)now_ms(c));
+        const char *p[4] = {task, claim ? o->user : NULL, assign ? "t" : "f", at};
         PGresult *res = PQexecParams(
             bpm_pg_conn(c->pg),
             "with old as (select assignee from user_task where id = $1),"
             " t as (update user_task set assignee = $2, updated_at = now() where id = $1"
             " and ($3::bool or assignee is null or assignee = $2 or $2 is null) returning instance_id, element_id),"
-            " h as (insert into history (instance_id, kind, element_id, element_type, user_id, detail)"
-            " select instance_id, case when $3::bool then 'task-assign' when $2::text is null then 'task-unclaim'"
-            " else 'task-claim' end, element_id, 'userTask', $2,"
+            " h as (insert into history (at, instance_id, kind, element_id, element_type, user_id, detail)"
+            " select to_timestamp($4::bigint / 1000.0), instance_id, case when $3::bool then 'task-assign'"
+            " when $2::text is null then 'task-unclaim' else 'task-claim' end, element_id, 'userTask', $2,"
             " jsonb_build_object('task', $1::text, 'previous', (select assignee from old)) from t)"
             " select (select count(*) from t), (select assignee from old)",
-            3, NULL, p, NULL, NULL, 0);
+            4, NULL, p, NULL, NULL, 0);
         if (PQresultStatus(res) != PGRES_TUPLES_OK) {
             bpm_pg_error(c->pg, res, "claim the task", &err);
             PQclear(res);
@@ -531,6 +533,9 @@ static int cmd_clock(ctx *c, const opts *o)
         PGresult *res = PQexecParams(bpm_pg_conn(c->pg), "update clock set offset_ms = $1::bigint", 1, NULL, p, NULL,
                                      NULL, 0);
         PQclear(res);
+        /* idle job executors (bpmnd, bpmnctl worker) wake up and look at
+         * what fell due under the new time */
+        PQclear(PQexec(bpm_pg_conn(c->pg), "select pg_notify('bpmnd_jobs', 'clock')"));
     }
     char at[BPM_TIMER_ISO_SIZE];
     bpm_timer_format_iso(now_ms(c), at, sizeof at);

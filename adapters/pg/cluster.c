@@ -103,7 +103,13 @@ void bpm_cluster_default_dir(char *buf, size_t n)
 {
     const char *env = getenv("BPMND_DATA_DIR");
     if (env && *env) {
-        snprintf(buf, n, "%s", env);
+        /* absolute, since libpq takes a socket directory only as an
+         * absolute path (a relative one would be read as a host name) */
+        char cwd[1024];
+        if (env[0] != '/' && getcwd(cwd, sizeof cwd))
+            snprintf(buf, n, "%s/%s", cwd, env);
+        else
+            snprintf(buf, n, "%s", env);
         return;
     }
     if (geteuid() == 0) {

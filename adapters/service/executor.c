@@ -125,9 +125,10 @@ static void run_starts(thread *t, bpm_session *s, bpm_arena *a, int64_t now, siz
 }
 
 /* Idle: sleep until notified, until the next job falls due, or a slow
- * heartbeat (which also covers a moved clock), in slices of a second so a
- * stop request is seen promptly; the database is not asked anything in
- * between. */
+ * heartbeat, in slices of a second so a stop request is seen promptly; the
+ * database is not asked anything in between. A notification may be a moved
+ * clock (`bpmnctl clock` notifies too), so the offset is read again after
+ * one instead of trusting the session's copy. */
 static void idle(bpm_executor *e, bpm_session *s)
 {
     int64_t due = bpm_jobs_next_due(s->pg);
@@ -137,8 +138,12 @@ static void idle(bpm_executor *e, bpm_session *s)
     int64_t until = bpm_session_wall_ms() + (wait < 0 ? 0 : wait);
     while (!stopping(e)) {
         int64_t left = until - bpm_session_wall_ms();
-        if (left <= 0 || bpm_jobs_wait(s->pg, left > 1000 ? 1000 : (int)left))
+        if (left <= 0)
             break;
+        if (bpm_jobs_wait(s->pg, left > 1000 ? 1000 : (int)left)) {
+            s->offset_read_at = 0;
+            break;
+        }
     }
 }
 

@@ -22,6 +22,8 @@ check "the cluster belongs to an unprivileged user" '[ "$(stat -c %U "$dir/data/
 check "no TCP port: the server listens on a socket only" 'grep -q "listen_addresses" "$dir/data/pg/postmaster.opts"'
 out=$("$ctl" db stop); check "db stop stops it" 'grep -q stopped <<<"$out"'
 out=$("$ctl" db status 2>&1); check "the next command starts it again, without initdb" 'grep -q "started the embedded" <<<"$out" && ! grep -q created <<<"$out"'
+out=$(cd "$dir" && BPMND_DATA_DIR=data "$ctl" db status 2>&1)
+check "a relative BPMND_DATA_DIR names the same cluster" 'grep -q "schema version: $latest" <<<"$out" && grep -q "database: $dir/data$" <<<"$out"'
 out=$(BPMND_DATABASE_URL="host=/nonexistent port=1 user=nobody" "$ctl" db status 2>&1); rc=$?
 check "a bad BPMND_DATABASE_URL is a clear error" '[ $rc -ne 0 ] && grep -q "could not connect to PostgreSQL" <<<"$out"'
 echo "$pass passed, $fail failed"

@@ -76,6 +76,28 @@ check "retention removes ended instances past historyTimeToLive, with their hist
 check "active instances and other definitions are kept" '[ "$(sql "select count(*) from process_instance where definition_key = '"'"'order'"'"'")" -ge 3 ]'
 $c cancel "$hid" --user ops >/dev/null
 check "operator actions are in the history with the operator" '[ "$(sql "select count(*) from history where instance_id = '"'"'$hid'"'"' and kind = '"'"'operation'"'"' and user_id = '"'"'ops'"'"'")" = 1 ]'
+# a running worker sleeps until its next job is due (at most 30 s); moving
+# the clock wakes it, so a timer made due by `bpmnctl clock` fires at once
+$c clock --offset PT0S >/dev/null
+$c deploy "$data/quick.bpmn" >/dev/null
+$c worker >/tmp/worker-clock.$$.log 2>&1 &
+wpid=$!
+qid=$($c start quick --vars '{"nap": "P1D"}')
+for _ in $(seq 100); do
+  [ "$(sql "select count(*) from job where instance_id = '$qid' and kind = 'timer'")" = 1 ] && break
+  sleep 0.1
+done
+sleep 1.5 # the worker is idle now, its next job a day away
+t0=$(date +%s%N)
+$c clock --offset P1DT1M >/dev/null
+for _ in $(seq 50); do
+  [ "$(sql "select state from process_instance where id = '$qid'")" = completed ] && break
+  sleep 0.1
+done
+took=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "a moved clock wakes an idle worker: the timer fired within ${took} ms" '[ "$(sql "select state from process_instance where id = '"'"'$qid'"'"'")" = completed ] && [ $took -lt 4000 ]'
+kill $wpid 2>/dev/null; wait $wpid 2>/dev/null
+rm -f /tmp/worker-clock.$$.log
 $c clock --offset PT0S >/dev/null
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
