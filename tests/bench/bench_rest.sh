@@ -10,7 +10,7 @@ build=$(cd "${1:-$root/build-rel}" && pwd) tasks=${2:-10000}
 if [ -z "${BPMND_TEST_DATABASE_URL:-}" ]; then exec "$root/tools/with-postgres" "$0" "$build" "$tasks"; fi
 export BPMND_DATABASE_URL=$BPMND_TEST_DATABASE_URL
 "$build/adapters/cli/bpmnctl" db migrate >/dev/null
-port=$((30000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000))
 "$build/adapters/server/bpmnd" --listen 127.0.0.1:$port --http-threads 4 --worker-threads 1 2>/tmp/bench-rest.log &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT

@@ -17,7 +17,7 @@ work=$(mktemp -d /tmp/bpmnd-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 t0=$(date +%s)
-BPMND="$build/adapters/server/bpmnd" BPMNCTL="$c" OFFBOARDING_WORK="$work" OFFBOARDING_PORT=$((30000 + RANDOM % 20000)) \
+BPMND="$build/adapters/server/bpmnd" BPMNCTL="$c" OFFBOARDING_WORK="$work" OFFBOARDING_PORT=$((20000 + RANDOM % 12000)) \
   bash "$example/run.sh" >"$work/out" 2>&1
 rc=$?
 took=$(( $(date +%s) - t0 ))

@@ -14,11 +14,14 @@ fresh_schema() {
 }
 # Starts bpmnd on a free loopback port (extra arguments are passed on) and
 # sets $base to its /engine-rest URL; it is stopped when the script exits.
+# Ports come from below the kernel's ephemeral range (32768 and up), where
+# an outgoing connection could hold the port we try to listen on.
 start_bpmnd() {
   local port
-  port=$((30000 + RANDOM % 20000))
+  : "${bpmnd_log:=/tmp/bpmnd-e2e.$$.log}"
+  port=$((20000 + RANDOM % 12000))
   while (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
-  "$build/adapters/server/bpmnd" --listen 127.0.0.1:$port "$@" 2>>"${bpmnd_log:=/tmp/bpmnd-e2e.$$.log}" &
+  "$build/adapters/server/bpmnd" --listen 127.0.0.1:$port "$@" 2>>"$bpmnd_log" &
   bpmnd_pid=$!
   trap 'kill $bpmnd_pid 2>/dev/null; wait $bpmnd_pid 2>/dev/null' EXIT
   base="http://127.0.0.1:$port/engine-rest"

@@ -54,7 +54,7 @@ check "the stop was quick and clean" '[ $rc = 0 ] && [ $(( $(date +%s) - t0 )) -
 check "the stop is logged" 'tail -1 "$bpmnd_log" | jq -e "select(.event == \"stopped\")" >/dev/null'
 
 # beyond loopback, authentication switches on by itself
-port=$((30000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000))
 "$d" --listen 0.0.0.0:$port --worker-threads 0 2>/dev/null &
 any=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done

@@ -13,7 +13,7 @@ fresh_schema
 work=$(mktemp -d /tmp/bpmnd-withdrawal.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-BPMND="$build/adapters/server/bpmnd" BPMNCTL="$c" OFFBOARDING_WORK="$work" OFFBOARDING_PORT=$((30000 + RANDOM % 20000)) \
+BPMND="$build/adapters/server/bpmnd" BPMNCTL="$c" OFFBOARDING_WORK="$work" OFFBOARDING_PORT=$((20000 + RANDOM % 12000)) \
   bash "$example/run.sh" --withdraw >"$work/out" 2>&1
 rc=$?
 check "run.sh --withdraw succeeds" '[ $rc = 0 ] || { cat "$work/out"; false; }'
