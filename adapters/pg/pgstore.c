@@ -506,8 +506,11 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         send(&b,
              "insert into process_instance (id, definition_id, definition_key, business_key, parent_instance_id,"
              " parent_wait, root_instance_id, start_user, state_json, state, suspended, ended_at)"
-             " values ($1, $2, $3, $4, $5, $6::int, (select coalesce(root_instance_id, id)"
-             " from process_instance where id = $5), $7, $8::json, $9, $10::boolean,"
+             /* a root instance skips the parent lookup: the statement's
+              * generic plan may have been made on an empty table */
+             " values ($1, $2, $3, $4, $5, $6::int, case when $5::text is not null then (select"
+             " coalesce(root_instance_id, id) from process_instance where id = $5) end, $7, $8::json, $9,"
+             " $10::boolean,"
              " case when $9 <> 'active' then now() end)",
              10, p);
         s->pending_id[0] = '\0';
