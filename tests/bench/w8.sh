@@ -52,15 +52,19 @@ waits_since() {
     on && /still waiting for .* on extension of relation/ { ext++; next }
     on && /still waiting for/ {
       n++; pending = 1
-      what = $0; sub(/.*still waiting for /, "", what); sub(/ after [0-9.]+ ms.*/, "", what); next }
+      what = $0; sub(/.*still waiting for /, "", what); sub(/ after [0-9.]+ ms.*/, "", what)
+      gsub(/tuple \([0-9]+,[0-9]+\)/, "a tuple", what); gsub(/transaction [0-9]+/, "a transaction", what); next }
     pending && /CONTEXT:/ {
       r = match($0, /relation "[^"]*"/) ? substr($0, RSTART + 10, RLENGTH - 11) : what
       by[r]++; pending = 0 }
     END {
       if (pending) by[what]++
       s = ""; for (r in by) s = s (s ? ", " : "") r " " by[r]
-      printf "%d lock waits%s, %d relation extension waits\n", n, s ? " (" s ")" : "", ext }'
+      printf "%d lock waits%s, %d relation extension waits\n", n, s ? " (" s ")" : "", ext }' | sed -f "$tmp/relnames.sed"
 }
+# relation oids in lock reports by their names
+sql "select format('s/relation %s of database [0-9]*/\"%s\"/g', oid, relname) from pg_class
+     where relnamespace = 'public'::regnamespace" >"$tmp/relnames.sed"
 
 for c in $clients; do
   reset_bpmnd
