@@ -39,26 +39,32 @@ reset_limits() { # $1: due jobs to create (jobcycle), or 0
 }
 
 # log_lock_waits reports in the log lines after $1 between the bench's markers:
-# "N row lock waits (relation n, ...), M relation extension waits". Row lock
-# waits (a tuple, or the transaction that holds it) are commands of one
-# instance queueing for each other: the figure that must be 0. Extension
-# waits are concurrent INSERTs growing the same table (history), which any
-# insert workload has, the pgbench references included.
+# "N lock waits (relation n, ..., or the lock when no relation is named), M
+# relation extension waits". Lock waits on rows (a tuple, or the transaction
+# that holds it) are commands of one instance queueing for each other: N must
+# be 0. Extension waits are concurrent INSERTs growing the same table
+# (history), which any insert workload has, the pgbench references included.
 waits_since() {
   tail -n +"$(($1 + 1))" "$log" | awk '
-    pending && /still waiting for|LOG:|ERROR:/ { by["other"]++; pending = 0 }  # no CONTEXT line came
+    pending && /still waiting for|LOG:|ERROR:/ { by[what]++; pending = 0 }  # no CONTEXT line came: name the lock
     /bench_durable: w[0-9]+ (start|executors start)/ { on = 1 }
     /bench_durable: w[0-9]+ (end|executors end)/ { on = 0 }
     on && /still waiting for .* on extension of relation/ { ext++; next }
-    on && /still waiting for/ { n++; pending = 1; next }
+    on && /still waiting for/ {
+      n++; pending = 1
+      what = $0; sub(/.*still waiting for /, "", what); sub(/ after [0-9.]+ ms.*/, "", what)
+      gsub(/tuple \([0-9]+,[0-9]+\)/, "a tuple", what); gsub(/transaction [0-9]+/, "a transaction", what); next }
     pending && /CONTEXT:/ {
-      r = match($0, /relation "[^"]*"/) ? substr($0, RSTART + 10, RLENGTH - 11) : "other"
+      r = match($0, /relation "[^"]*"/) ? substr($0, RSTART + 10, RLENGTH - 11) : what
       by[r]++; pending = 0 }
     END {
-      if (pending) by["other"]++
+      if (pending) by[what]++
       s = ""; for (r in by) s = s (s ? ", " : "") r " " by[r]
-      printf "%d row lock waits%s, %d relation extension waits\n", n, s ? " (" s ")" : "", ext }'
+      printf "%d lock waits%s, %d relation extension waits\n", n, s ? " (" s ")" : "", ext }' | sed -f "$tmp/relnames.sed"
 }
+# relation oids in lock reports by their names
+sql "select format('s/relation %s of database [0-9]*/\"%s\"/g', oid, relname) from pg_class
+     where relnamespace = 'public'::regnamespace" >"$tmp/relnames.sed"
 
 for c in $clients; do
   reset_bpmnd
@@ -69,7 +75,7 @@ for c in $clients; do
   n=$(echo "$ours" | sed -n 's/.*(\([0-9]*\) in .*/\1/p')
   reset_limits 0
   ref=$(pgb "$c" -T "$dur" -f "$limits/step_batch10.sql" "$(url_db pglimits)")
-  printf 'W8 one transaction %-21s conns %2d  bpmnd %8.0f instances/s   step_batch10 %8.0f tps   ratio %s   row lock waits per instance %s; log_lock_waits >= 1 ms: %s\n' \
+  printf 'W8 one transaction %-21s conns %2d  bpmnd %8.0f instances/s   step_batch10 %8.0f tps   ratio %s   lock waits per instance %s; log_lock_waits >= 1 ms: %s\n' \
     "$(basename "$one_tx")" "$c" "$rate" "$ref" "$(ratio "$rate" "$ref")" "$(ratio "${waits%% *}" "$n")" "$waits"
   echo "    $ours"
 done
@@ -83,7 +89,7 @@ for c in $clients; do
   reset_limits 100000
   ref=$(pgb "$c" -T "$dur" -f "$limits/jobcycle_cte.sql" "$(url_db pglimits)")
   ref10=$(python3 -c "import sys; print(float(sys.argv[1] or 0) / 10)" "$ref")
-  printf 'W8 async branches  %-21s threads %2d  bpmnd %8.0f instances/s   jobcycle_cte/10 %8.0f   ratio %s   row lock waits per instance %s; log_lock_waits >= 1 ms: %s\n' \
+  printf 'W8 async branches  %-21s threads %2d  bpmnd %8.0f instances/s   jobcycle_cte/10 %8.0f   ratio %s   lock waits per instance %s; log_lock_waits >= 1 ms: %s\n' \
     "$(basename "$async")" "$c" "$rate" "$ref10" "$(ratio "$rate" "$ref10")" "$(ratio "${waits%% *}" "$n")" "$waits"
   echo "    $ours"
 done
