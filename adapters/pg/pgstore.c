@@ -923,10 +923,13 @@ bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, siz
         const char *p[2] = {now, lim};
         PGresult *res = NULL;
         bpm_rc rc = q(s,
-                      "with expired as (select i.id from process_instance i join process_definition d"
-                      " on d.id = i.definition_id where i.state <> 'active' and d.history_ttl is not null"
-                      " and i.ended_at + (case when d.history_ttl ~ '^[0-9]+$' then (d.history_ttl || ' days')::interval"
-                      " else d.history_ttl::interval end) < $1::timestamptz limit $2::int),"
+                      /* per definition, a range of the (definition, ended_at) index: a pass
+                       * that finds nothing reads nothing */
+                      "with expired as (select x.id from process_definition d cross join lateral (select i.id"
+                      " from process_instance i where i.definition_id = d.id and i.ended_at is not null"
+                      " and i.ended_at < $1::timestamptz - (case when d.history_ttl ~ '^[0-9]+$' then"
+                      " (d.history_ttl || ' days')::interval else d.history_ttl::interval end)"
+                      " and i.state <> 'active' limit $2::int) x where d.history_ttl is not null limit $2::int),"
                       " h as (delete from history where instance_id in (select id from expired)),"
                       " n as (delete from incident where instance_id in (select id from expired))"
                       " delete from process_instance where id in (select id from expired) returning id",
