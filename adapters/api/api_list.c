@@ -8,6 +8,7 @@
 
 #include "arena.h"
 #include "restdate.h"
+#include "restquery.h"
 
 #define MAX_ARGS 48
 
@@ -42,44 +43,24 @@ static void add_tmpl(sql *s, const char *tmpl, int argno)
     }
 }
 
-static int hexv(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 const char *bpm_api_list_param(const char *query, const char *name, char *buf, size_t cap)
 {
-    size_t nl = strlen(name);
-    for (const char *p = query; p && *p;) {
-        const char *amp = strchr(p, '&');
-        size_t len = amp ? (size_t)(amp - p) : strlen(p);
-        if (len >= nl && strncmp(p, name, nl) == 0 && (len == nl || p[nl] == '=')) {
-            const char *v = len == nl ? p + len : p + nl + 1;
-            size_t o = 0;
-            for (const char *q = v; q < p + len && o + 1 < cap; q++) {
-                if (*q == '+')
-                    buf[o++] = ' ';
-                else if (*q == '%' && q + 2 < p + len + 1 && hexv(q[1]) >= 0 && hexv(q[2]) >= 0) {
-                    buf[o++] = (char)(hexv(q[1]) * 16 + hexv(q[2]));
-                    q += 2;
-                } else
-                    buf[o++] = *q;
-            }
-            buf[o] = '\0';
-            return buf;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return NULL;
+    bpm_restquery q;
+    if (bpm_restquery_parse(query, &q, NULL))
+        return NULL; /* a malformed query string names nothing */
+    const char *v = bpm_restquery_get(&q, name);
+    if (v)
+        snprintf(buf, cap, "%s", v);
+    bpm_restquery_cleanup(&q);
+    return v ? buf : NULL;
 }
 
 /* A filter's value from the query or the body, as text in a (arrays joined
  * by commas, booleans as true/false); NULL when absent. */
-static const char *value_of(const bpm_api_req *req, const json_t *body, const char *name, bpm_arena *a)
+static const char *value_of(const bpm_restquery *q, const json_t *body, const char *name, bpm_arena *a)
 {
     if (!body) {
-        char buf[4096];
-        const char *v = bpm_api_list_param(req->query, name, buf, sizeof buf);
+        const char *v = bpm_restquery_get(q, name);
         return v ? bpm_arena_strdup(a, v) : NULL;
     }
     json_t *v = json_object_get(body, name);
@@ -122,44 +103,66 @@ static const char *value_of(const bpm_api_req *req, const json_t *body, const ch
     return NULL;
 }
 
-static const char *ops[][2] = {{"eq", "="},     {"neq", "<>"}, {"gt", ">"},         {"gteq", ">="},
-                               {"lt", "<"},     {"lteq", "<="}, {"like", "like"},   {"notLike", "not like"}};
+static const char *const op_sql[] = {
+    [BPM_RESTQUERY_EQ] = "=",   [BPM_RESTQUERY_NEQ] = "<>",  [BPM_RESTQUERY_GT] = ">",     [BPM_RESTQUERY_GTEQ] = ">=",
+    [BPM_RESTQUERY_LT] = "<",   [BPM_RESTQUERY_LTEQ] = "<=", [BPM_RESTQUERY_LIKE] = "like", [BPM_RESTQUERY_NOT_LIKE] = "not like",
+};
 
-/* name_op_value[,...] conditions on the instance's variables. */
-static bool add_vars(sql *w, const char *col, const char *spec, const char **args, int *nargs, bpm_arena *a,
-                     bpm_api_resp *r, const char *param)
+/* Conditions on the instance's variables (col: its instance id column):
+ * name_op_value[,...] in a query string, read by bpm_restquery_varfilters,
+ * or [{"name", "operator", "value"}] in a POST body. Values compare as text. */
+static bool add_vars(sql *w, const char *col, const bpm_restquery *q, const json_t *body, const char **args,
+                     int *nargs, bpm_arena *a, bpm_api_resp *r, const char *param)
 {
-    char *copy = bpm_arena_strdup(a, spec);
-    for (char *item = copy, *next; item && *item; item = next) {
-        next = strchr(item, ',');
-        if (next)
-            *next++ = '\0';
-        char *u1 = strchr(item, '_');
-        char *u2 = u1 ? strchr(u1 + 1, '_') : NULL;
-        if (!u1 || !u2) {
+    const bpm_restquery_varfilter *fs = NULL;
+    size_t n = 0;
+    bpm_restquery_varfilter *own = NULL;
+    if (!body) {
+        bpm_err err = {0};
+        if (bpm_restquery_varfilters(q, param, &fs, &n, &err)) {
+            bpm_api_error(r, 400, "InvalidRequestException", -1, "%s", err.msg);
+            return false;
+        }
+    } else {
+        json_t *arr = json_object_get(body, param);
+        if (!json_is_array(arr)) {
             bpm_api_error(r, 400, "InvalidRequestException", -1,
-                          "Invalid %s comparator specified: '%s' is not name_operator_value", param, item);
+                          "%s must be an array of {name, operator, value}", param);
             return false;
         }
-        *u1 = *u2 = '\0';
-        const char *op = NULL;
-        for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-            if (strcmp(ops[i][0], u1 + 1) == 0)
-                op = ops[i][1];
-        if (!op) {
-            bpm_api_error(r, 400, "InvalidRequestException", -1, "Invalid %s comparator specified: %s", param, u1 + 1);
-            return false;
+        n = json_array_size(arr);
+        own = bpm_arena_calloc(a, n ? n : 1, sizeof *own);
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = json_array_get(arr, i);
+            const char *name = json_string_value(json_object_get(e, "name"));
+            const char *op = json_string_value(json_object_get(e, "operator"));
+            json_t *v = json_object_get(e, "value");
+            int k = -1;
+            for (int o = BPM_RESTQUERY_EQ; op && o <= BPM_RESTQUERY_NOT_LIKE; o++)
+                if (strcmp(bpm_restquery_op_name((bpm_restquery_op)o), op) == 0)
+                    k = o;
+            if (!name || k < 0 || !v) {
+                bpm_api_error(r, 400, "InvalidRequestException", -1,
+                              "%s[%zu] needs a name, an operator (eq, neq, gt, gteq, lt, lteq, like, notLike) and a"
+                              " value",
+                              param, i);
+                return false;
+            }
+            char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+            own[i] = (bpm_restquery_varfilter){name, (bpm_restquery_op)k,
+                                               bpm_arena_strdup(a, text ? text : json_string_value(v))};
+            free(text);
         }
-        if (*nargs + 2 > MAX_ARGS)
-            break;
-        args[(*nargs)++] = item;
-        args[(*nargs)++] = u2 + 1;
+        fs = own;
+    }
+    for (size_t i = 0; i < n && *nargs + 2 <= MAX_ARGS; i++) {
+        args[(*nargs)++] = fs[i].name;
+        args[(*nargs)++] = fs[i].value;
         char cond[512];
-        /* numbers compare as numbers when both sides are numeric, else as text */
         snprintf(cond, sizeof cond,
                  " and exists (select 1 from variable v where v.instance_id = %s and v.name = $%d and"
                  " (v.value #>> '{}') %s $%d)",
-                 col, *nargs - 1, op, *nargs);
+                 col, *nargs - 1, op_sql[fs[i].op], *nargs);
         add(w, cond);
     }
     return true;
@@ -220,6 +223,12 @@ void bpm_api_list_run_where(const bpm_api_req *req, bpm_api_resp *r, const bpm_a
     json_t *body = NULL;
     if (strcmp(req->method, "POST") == 0 && !(body = bpm_api_body(req, r)))
         return;
+    bpm_restquery query = {0};
+    bpm_err qerr = {0};
+    if (!body && bpm_restquery_parse(req->query, &query, &qerr)) {
+        bpm_api_error(r, 400, "InvalidRequestException", -1, "%s", qerr.msg);
+        return;
+    }
     bpm_arena *a = bpm_arena_new();
     const char *args[MAX_ARGS];
     int nargs = 0;
@@ -248,7 +257,7 @@ void bpm_api_list_run_where(const bpm_api_req *req, bpm_api_resp *r, const bpm_a
     }
     bool ok = true;
     for (const bpm_api_filter *f = l->filters; ok && f && f->name; f++) {
-        const char *v = value_of(req, body, f->name, a);
+        const char *v = value_of(&query, body, f->name, a);
         if (!v || nargs >= MAX_ARGS)
             continue;
         switch (f->kind) {
@@ -268,7 +277,7 @@ void bpm_api_list_run_where(const bpm_api_req *req, bpm_api_resp *r, const bpm_a
             }
             continue;
         case BPM_F_VARS:
-            ok = add_vars(&w, f->sql, v, args, &nargs, a, r, f->name);
+            ok = add_vars(&w, f->sql, &query, body, args, &nargs, a, r, f->name);
             continue;
         case BPM_F_DATES:
             ok = add_dates(&w, f->sql, v, args, &nargs, a, r, f->name);
@@ -307,7 +316,7 @@ void bpm_api_list_run_where(const bpm_api_req *req, bpm_api_resp *r, const bpm_a
     }
     /* sorting: sortBy and sortOrder together (GET), or a "sorting" array (POST) */
     sql order = {0};
-    const char *by = value_of(req, body, "sortBy", a), *dir = value_of(req, body, "sortOrder", a);
+    const char *by = value_of(&query, body, "sortBy", a), *dir = value_of(&query, body, "sortOrder", a);
     json_t *sorting = body ? json_object_get(body, "sorting") : NULL;
     if (ok && (by || dir) && !(by && dir)) {
         bpm_api_error(r, 400, "InvalidRequestException", -1,
@@ -351,7 +360,7 @@ void bpm_api_list_run_where(const bpm_api_req *req, bpm_api_resp *r, const bpm_a
     long long first = 0, max = -1;
     for (int k = 0; ok && k < 2; k++) {
         const char *name = k ? "maxResults" : "firstResult";
-        const char *v = value_of(req, body, name, a);
+        const char *v = value_of(&query, body, name, a);
         if (!v)
             continue;
         char *end = NULL;
@@ -397,4 +406,5 @@ void bpm_api_list_run_where(const bpm_api_req *req, bpm_api_resp *r, const bpm_a
     free(order.p);
     json_decref(body);
     bpm_arena_free(a);
+    bpm_restquery_cleanup(&query);
 }
