@@ -101,17 +101,25 @@ static bool lock_topic(const bpm_api_req *req, bpm_api_resp *r, const char *work
     json_t *only = json_object_get(topic, "variables");
     if (only && !json_is_array(only))
         only = NULL;
+    /* the variables of every locked task in one more round trip */
+    json_t *waits = json_array();
+    for (int i = 0; i < PQntuples(res); i++)
+        json_array_append_new(waits, json_pack("{s:s, s:I}", "i", PQgetvalue(res, i, 1), "w",
+                                               (json_int_t)strtol(PQgetvalue(res, i, 2), NULL, 10)));
+    json_t *all = PQntuples(res) ? bpm_api_waits_vars(req, waits, only, r) : NULL;
+    json_decref(waits);
     for (int i = 0; i < PQntuples(res); i++) {
         json_t *dto = json_loads(PQgetvalue(res, i, 0), 0, NULL);
         if (!dto)
             continue;
-        json_t *vars = bpm_api_instance_vars(req, PQgetvalue(res, i, 1), strtol(PQgetvalue(res, i, 2), NULL, 10), only, r);
-        json_object_set_new(dto, "variables", vars ? vars : json_object());
+        json_t *vars = json_array_get(all, (size_t)i);
+        json_object_set_new(dto, "variables", vars ? json_incref(vars) : json_object());
         json_object_set_new(dto, "errorDetails",
                             PQgetisnull(res, i, 3) ? json_null() : json_string(PQgetvalue(res, i, 3)));
         json_object_set_new(dto, "extensionProperties", json_object());
         json_array_append_new(out, dto);
     }
+    json_decref(all);
     PQclear(res);
     return true;
 }

@@ -42,6 +42,9 @@ bool bpm_api_vars(const json_t *body, const char *key, json_t **vars, bpm_api_re
  * error into r. */
 json_t *bpm_api_instance_vars(const bpm_api_req *req, const char *instance_id, long wait, const json_t *only,
                               bpm_api_resp *r);
+/* The same for many waits at once, in one query: waits is [{"i": instance,
+ * "w": wait}]; the result an array of typed maps in that order. */
+json_t *bpm_api_waits_vars(const bpm_api_req *req, const json_t *waits, const json_t *only, bpm_api_resp *r);
 
 /* Runs one command on the open user task or external task wait of an
  * instance: complete (with vars), or a BPMN error. */
