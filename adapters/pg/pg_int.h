@@ -18,12 +18,21 @@ struct bpm_pgstore {
     /* statements of save() prepared on this session, by their SQL's address
      * (they are string literals); pending until the batch that prepared them
      * has succeeded */
-    const char *prepared[32];
-    char prepared_name[32][24];
-    bool prepared_ok[32];
+    const char *prepared[64];
+    char prepared_name[64][24];
+    bool prepared_ok[64];
     size_t n_prepared;
     unsigned prepare_seq; /* names are never reused: a failed batch may or may not have created one */
     unsigned generation;
+    /* The transaction and the pipeline it travels in. BEGIN is not sent by
+     * begin(): it goes with the first statement of the transaction, and a
+     * step's writes wait in the open pipeline for the next read or for
+     * COMMIT, so a command costs as few round trips as it has reads, plus
+     * one (a start with no reads: one round trip in all). */
+    int tx;           /* 0: none; 1: begun, BEGIN not sent yet; 2: BEGIN sent */
+    bool pipe_open;   /* in pipeline mode, results not read yet */
+    bool pipe_failed; /* a send failed: the connection is in trouble */
+    int pipe_sent;    /* statements sent in the open pipeline */
     /* an instance created in this transaction, written by its first save */
     char pending_id[48];
     char pending_user[128];

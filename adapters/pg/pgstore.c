@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "bpmn.h"
@@ -45,10 +46,21 @@ static PGconn *conn(bpm_pgstore *s) { return bpm_pg_conn(s->pg); }
 
 /* ---- small helpers -------------------------------------------------------------- */
 
+static bpm_rc pipe_enter(bpm_pgstore *s, bpm_err *err);
+static void pipe_send(bpm_pgstore *s, const char *sql, int n, const char *const *params);
+static bpm_rc pipe_sync(bpm_pgstore *s, PGresult **last, const char *doing, bpm_err *err);
+
+/* A read: sent after whatever waits in the pipeline (BEGIN, the writes of
+ * the steps before), all in one round trip. *out (when not NULL) owns the
+ * read's result. */
 static bpm_rc q(bpm_pgstore *s, const char *sql, int n, const char *const *params, PGresult **out, const char *doing,
                 bpm_err *err)
 {
-    return bpm_pg_query(s->pg, sql, n, params, NULL, NULL, out, doing, err);
+    bpm_rc rc = pipe_enter(s, err);
+    if (rc)
+        return rc;
+    pipe_send(s, sql, n, params);
+    return pipe_sync(s, out, doing, err);
 }
 
 static void iso(int64_t ms, char *buf, size_t n)
@@ -66,15 +78,38 @@ void bpm_pgstore_set_counters(bpm_pgstore *s, bpm_pgstore_counters *c)
 
 static bpm_rc s_begin(void *self, bpm_err *err)
 {
+    (void)err;
     bpm_pgstore *s = self;
     s->n_started = s->n_completed = s->n_terminated = 0;
-    return bpm_pg_exec(s->pg, "begin", err);
+    s->tx = 1; /* BEGIN goes with the transaction's first statement */
+    return BPM_OK;
+}
+
+/* Ends a transaction whose BEGIN went out and whose COMMIT did not happen:
+ * after a failed statement the server keeps the block open (aborted) past
+ * the pipeline's sync. */
+static void abandon(bpm_pgstore *s)
+{
+    if (s->pipe_open)
+        pipe_sync(s, NULL, "end a failed transaction", NULL);
+    if (s->tx == 2)
+        bpm_pg_exec(s->pg, "rollback", NULL);
+    s->tx = 0;
 }
 
 static bpm_rc s_commit(void *self, bpm_err *err)
 {
     bpm_pgstore *s = self;
-    bpm_rc rc = bpm_pg_exec(s->pg, "commit", err);
+    bpm_rc rc = BPM_OK;
+    if (s->tx == 2 || s->pipe_open) { /* a transaction that wrote or read nothing costs nothing */
+        if (!(rc = pipe_enter(s, err))) {
+            pipe_send(s, "commit", 0, NULL);
+            rc = pipe_sync(s, NULL, "commit", err);
+        }
+        if (rc)
+            abandon(s);
+    }
+    s->tx = 0;
     if (rc == BPM_OK && s->counters) {
         atomic_fetch_add(&s->counters->started, s->n_started);
         atomic_fetch_add(&s->counters->completed, s->n_completed);
@@ -89,7 +124,7 @@ static void s_rollback(void *self)
     bpm_pgstore *s = self;
     s->n_started = s->n_completed = s->n_terminated = 0;
     s->pending_id[0] = '\0';
-    bpm_pg_exec(s->pg, "rollback", NULL);
+    abandon(s);
 }
 
 /* Ids are UUID version 7 (RFC 9562): the time in milliseconds, then random
@@ -102,11 +137,13 @@ static void s_new_id(void *self, char out[BPM_ID_SIZE])
     bpm_pgstore *s = self;
     unsigned char b[16] = {0};
     if (s->urandom < 0 || read(s->urandom, b, sizeof b) != (ssize_t)sizeof b) {
-        /* no /dev/urandom: ask the server, which always has a generator */
-        PGresult *res = PQexec(conn(s), "select gen_random_uuid()::text");
-        snprintf(out, BPM_ID_SIZE, "%s", PQresultStatus(res) == PGRES_TUPLES_OK ? PQgetvalue(res, 0, 0) : "0");
-        PQclear(res);
-        return;
+        /* no /dev/urandom (a chroot): getrandom(2) has the same source */
+        if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+            /* nothing random at all: unique still, by a per-process counter */
+            static _Atomic unsigned long long seq;
+            unsigned long long n = atomic_fetch_add(&seq, 1) ^ ((unsigned long long)getpid() << 40);
+            memcpy(b + 8, &n, sizeof n);
+        }
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -253,22 +290,45 @@ static bpm_rc s_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
 
 typedef struct batch {
     bpm_pgstore *s;
-    int sent;
-    bool failed;
     int64_t now_ms; /* the step's time: jobs are due by engine time, not the server's */
 } batch;
 
-/* Sends one statement of the batch, prepared once per session: a step
- * sends the same dozen statements again and again, and parsing and planning
- * them each time cost more than running them. */
-static void send(batch *b, const char *sql, int n, const char *const *params)
+/* Enters pipeline mode if not in it, with BEGIN first when the transaction
+ * has not sent it yet. */
+static bpm_rc pipe_enter(bpm_pgstore *s, bpm_err *err)
 {
-    if (b->failed)
-        return;
-    bpm_pgstore *s = b->s;
+    if (s->pipe_open)
+        return BPM_OK;
     if (s->generation != bpm_pg_generation(s->pg)) {
         s->n_prepared = 0; /* a new session: nothing is prepared on it */
         s->generation = bpm_pg_generation(s->pg);
+    }
+    if (!PQenterPipelineMode(conn(s)))
+        return bpm_err_set(err, PQstatus(conn(s)) == CONNECTION_OK ? BPM_INTERNAL : BPM_UNAVAILABLE,
+                           "could not enter pipeline mode: %s", PQerrorMessage(conn(s)));
+    s->pipe_open = true;
+    s->pipe_failed = false;
+    s->pipe_sent = 0;
+    if (s->tx == 1) {
+        pipe_send(s, "begin", 0, NULL);
+        s->tx = 2;
+    }
+    return BPM_OK;
+}
+
+/* Sends one statement into the open pipeline, prepared once per session: a
+ * step sends the same dozen statements again and again, and parsing and
+ * planning them each time cost more than running them. */
+static void pipe_send(bpm_pgstore *s, const char *sql, int n, const char *const *params)
+{
+    if (s->pipe_failed)
+        return;
+    if (n == 0) { /* BEGIN, COMMIT: nothing to plan */
+        if (!PQsendQueryParams(conn(s), sql, 0, NULL, NULL, NULL, NULL, 0))
+            s->pipe_failed = true;
+        else
+            s->pipe_sent++;
+        return;
     }
     size_t i = 0;
     while (i < s->n_prepared && s->prepared[i] != sql)
@@ -276,25 +336,33 @@ static void send(batch *b, const char *sql, int n, const char *const *params)
     if (i == s->n_prepared) {
         if (i == sizeof s->prepared / sizeof s->prepared[0]) {
             if (!PQsendQueryParams(conn(s), sql, n, NULL, params, NULL, NULL, 0))
-                b->failed = true;
+                s->pipe_failed = true;
+            else
+                s->pipe_sent++;
             return;
         }
         snprintf(s->prepared_name[i], sizeof s->prepared_name[i], "bpm_%u", ++s->prepare_seq);
         if (!PQsendPrepare(conn(s), s->prepared_name[i], sql, n, NULL)) {
-            b->failed = true;
+            s->pipe_failed = true;
             return;
         }
         s->prepared[i] = sql;
         s->prepared_ok[i] = false;
         s->n_prepared++;
+        s->pipe_sent++;
     }
     if (!PQsendQueryPrepared(conn(s), s->prepared_name[i], n, params, NULL, NULL, 0))
-        b->failed = true;
+        s->pipe_failed = true;
     else
-        b->sent++;
+        s->pipe_sent++;
 }
 
-/* After a batch: statements it prepared exist if it succeeded; otherwise
+static void send(batch *b, const char *sql, int n, const char *const *params)
+{
+    pipe_send(b->s, sql, n, params);
+}
+
+/* After a pipeline: statements it prepared exist if it succeeded; otherwise
  * they may not, so they are forgotten and prepared again, under new names,
  * next time. */
 static void settle_prepared(bpm_pgstore *s, bool ok)
@@ -312,22 +380,27 @@ static void settle_prepared(bpm_pgstore *s, bool ok)
     s->n_prepared = keep;
 }
 
-static bpm_rc finish(batch *b, bpm_err *err)
+/* Sends the pipeline's sync and reads every result: the first failure is
+ * the outcome (its statement named by doing when it is the last one, else
+ * as a step's save); *last (when not NULL) receives the last statement's
+ * result. Leaves pipeline mode. */
+static bpm_rc pipe_sync(bpm_pgstore *s, PGresult **last, const char *doing, bpm_err *err)
 {
-    PGconn *c = conn(b->s);
+    PGconn *c = conn(s);
     bpm_rc rc = BPM_OK;
-    if (!b->failed && !PQpipelineSync(c))
-        b->failed = true;
+    PGresult *keep = NULL;
+    if (!s->pipe_failed && !PQpipelineSync(c))
+        s->pipe_failed = true;
     /* each statement (and each prepare) ends with one NULL result; more NULLs
      * than that, or a dead connection, mean the results will never come */
-    int nulls = 0;
+    int nulls = 0, seen = 0;
     for (;;) {
         PGresult *res = PQgetResult(c);
         if (!res) {
-            if (PQpipelineStatus(c) == PQ_PIPELINE_OFF || b->failed)
+            if (PQpipelineStatus(c) == PQ_PIPELINE_OFF || s->pipe_failed)
                 break;
-            if (PQstatus(c) != CONNECTION_OK || ++nulls > 2 * b->sent + 64) {
-                b->failed = true;
+            if (PQstatus(c) != CONNECTION_OK || ++nulls > 2 * s->pipe_sent + 64) {
+                s->pipe_failed = true;
                 break;
             }
             continue; /* end of one query's results */
@@ -337,14 +410,29 @@ static bpm_rc finish(batch *b, bpm_err *err)
             PQclear(res);
             break;
         }
-        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && rc == BPM_OK)
-            rc = bpm_pg_error(b->s->pg, res, "save a step", err);
-        PQclear(res);
+        seen++;
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            if (rc == BPM_OK)
+                rc = bpm_pg_error(s->pg, res, seen == s->pipe_sent ? doing : "save a step", err);
+            PQclear(res);
+            continue;
+        }
+        if (last) {
+            PQclear(keep);
+            keep = res;
+        } else {
+            PQclear(res);
+        }
     }
-    if (b->failed && rc == BPM_OK)
+    if (s->pipe_failed && rc == BPM_OK)
         rc = bpm_err_set(err, BPM_UNAVAILABLE, "could not send a step to PostgreSQL: %s", PQerrorMessage(c));
     PQexitPipelineMode(c);
-    settle_prepared(b->s, rc == BPM_OK);
+    s->pipe_open = false;
+    settle_prepared(s, rc == BPM_OK);
+    if (last && rc == BPM_OK)
+        *last = keep;
+    else
+        PQclear(keep);
     return rc;
 }
 
@@ -487,12 +575,10 @@ static void open_wait(batch *b, const bpm_inst *inst, const bpm_wait *w, bpm_are
 static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, const char *user, bpm_err *err)
 {
     bpm_pgstore *s = self;
-    PGconn *c = conn(s);
+    bpm_rc rc = pipe_enter(s, err);
+    if (rc)
+        return rc;
     bpm_arena *a = bpm_arena_new();
-    if (!PQenterPipelineMode(c)) {
-        bpm_arena_free(a);
-        return bpm_err_set(err, BPM_INTERNAL, "could not enter pipeline mode: %s", PQerrorMessage(c));
-    }
     batch b = {.s = s, .now_ms = fx->n ? fx->items[0].at_ms : 0};
     char *state = state_document(inst);
     bool incident_only = fx->n == 1 && fx->items[0].kind == BPM_FX_INCIDENT;
@@ -723,9 +809,11 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
     }
     json_decref(hist);
     json_decref(var_rows);
-    bpm_rc rc = finish(&b, err);
+    /* the writes wait in the pipeline for the next read or the commit */
     bpm_arena_free(a);
-    return rc;
+    return s->pipe_failed ? bpm_err_set(err, BPM_UNAVAILABLE, "could not send a step to PostgreSQL: %s",
+                                        PQerrorMessage(conn(s)))
+                          : BPM_OK;
 }
 
 /* ---- lookups -------------------------------------------------------------------- */
