@@ -370,6 +370,32 @@ bpm_rc bpm_runtime_run(const bpm_runtime *rt, const char *instance_id, const bpm
     return rc;
 }
 
+bpm_rc bpm_runtime_run_all(const bpm_runtime *rt, const bpm_runtime_item *items, size_t n, size_t *failed,
+                           bpm_err *err)
+{
+    const bpm_store *s = &rt->store;
+    tx t = {.rt = rt, .arena = bpm_arena_new()};
+    bpm_rc rc = s->ops->begin(s->self, err);
+    size_t i = 0;
+    for (; !rc && i < n; i++) {
+        run_args a = {.instance_id = items[i].instance_id, .cmd = &items[i].cmd};
+        t.now = items[i].now_ms;
+        rc = run_body(&t, &a, err);
+        if (!rc)
+            rc = route(&t, err);
+        if (!rc && a.incident[0])
+            rc = bpm_err_set(err, BPM_INVALID, "%s", a.incident);
+    }
+    if (!rc)
+        rc = s->ops->commit(s->self, err);
+    else
+        s->ops->rollback(s->self);
+    if (failed)
+        *failed = rc && i ? i - 1 : 0;
+    tx_cleanup(&t);
+    return rc;
+}
+
 typedef struct modify_args {
     const char *instance_id;
     const bpm_modification *mods;

@@ -37,6 +37,22 @@ bpm_rc bpm_runtime_start(const bpm_runtime *rt, const char *definition_id, const
 bpm_rc bpm_runtime_run(const bpm_runtime *rt, const char *instance_id, const bpm_cmd *cmd, const char *user,
                        int64_t now_ms, bpm_err *err);
 
+/* One command of a batch: cmd on instance_id at now_ms. */
+typedef struct bpm_runtime_item {
+    const char *instance_id;
+    bpm_cmd cmd;
+    int64_t now_ms;
+} bpm_runtime_item;
+
+/* Runs n commands, as bpm_runtime_run() would one after another, in ONE
+ * transaction (the job executor's due jobs: one commit for all of them).
+ * All or nothing: when one of them fails in any way (an incident, a wait
+ * gone, a conflict, the database), everything is rolled back and the code
+ * is returned with *failed (may be NULL) the index of the command that
+ * failed; the caller then runs them one by one to learn each outcome. */
+bpm_rc bpm_runtime_run_all(const bpm_runtime *rt, const bpm_runtime_item *items, size_t n, size_t *failed,
+                           bpm_err *err);
+
 /* One instruction of a process instance modification, by element id. */
 typedef struct bpm_modification {
     bpm_cmd_kind kind;   /* BPM_CMD_MODIFY_CANCEL, _START_BEFORE or _START_AFTER */

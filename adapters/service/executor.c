@@ -56,10 +56,44 @@ static bool stopping(bpm_executor *e)
 /* Runs the jobs acquired in one round; returns false when the connection
  * was lost (reconnect before the next acquisition). A connector job makes
  * its HTTP call between two transactions (connector.c). */
+/* The async continuations and timers of a round in one transaction: one
+ * commit for all of them. True when that worked; otherwise nothing of it
+ * remains and each job runs again on its own, which tells its outcome (a
+ * failure counted, a stale job dropped). */
+static bool run_together(thread *t, bpm_session *s, const bpm_job *jobs, size_t n, int64_t now, bpm_arena *a,
+                         bool *together)
+{
+    size_t k = 0;
+    bpm_runtime_item *items = bpm_arena_calloc(a, n ? n : 1, sizeof *items);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(jobs[i].kind, "connector") == 0)
+            continue;
+        bool timer = strcmp(jobs[i].kind, "timer") == 0;
+        items[k].instance_id = jobs[i].instance_id;
+        items[k].cmd = (bpm_cmd){.kind = timer ? BPM_CMD_TRIGGER : BPM_CMD_COMPLETE, .wait = jobs[i].wait};
+        /* a timer fires at its due time, not when a worker notices it */
+        items[k].now_ms = timer && jobs[i].due_ms < now ? jobs[i].due_ms : now;
+        k++;
+    }
+    if (k < 2)
+        return false;
+    bpm_err err = {0};
+    if (bpm_runtime_run_all(&s->rt, items, k, NULL, &err) != BPM_OK)
+        return false;
+    atomic_fetch_add(&t->e->stats.jobs_done, k);
+    for (size_t i = 0; i < n; i++)
+        together[i] = strcmp(jobs[i].kind, "connector") != 0;
+    return true;
+}
+
 static bool run_jobs(thread *t, bpm_session *s, const bpm_job *jobs, size_t n, int64_t now, bpm_arena *a)
 {
     bpm_executor *e = t->e;
+    bool *done = bpm_arena_calloc(a, n ? n : 1, sizeof *done);
+    run_together(t, s, jobs, n, now, a, done);
     for (size_t i = 0; i < n && !stopping(e); i++) {
+        if (done[i])
+            continue;
         const bpm_job *j = &jobs[i];
         bool timer = strcmp(j->kind, "timer") == 0;
         bpm_err jerr = {0};
