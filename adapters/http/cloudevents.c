@@ -64,9 +64,12 @@ static char *ext_text(const json_t *v)
         return strdup(json_string_value(v));
     if (json_is_integer(v) || json_is_boolean(v))
         return json_dumps(v, JSON_ENCODE_ANY);
-    if (json_is_real(v) && json_real_value(v) == (double)(json_int_t)json_real_value(v)) {
+    /* a whole number that went through a script as a double; the range check
+     * first, since converting a double beyond int64 is undefined */
+    double d = json_is_real(v) ? json_real_value(v) : 0.5;
+    if (d >= -9e15 && d <= 9e15 && d == (double)(json_int_t)d) {
         char buf[32];
-        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, (json_int_t)json_real_value(v));
+        snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, (json_int_t)d);
         return strdup(buf);
     }
     return NULL;
@@ -192,7 +195,10 @@ bpm_rc bpm_cloudevents_request(const json_t *inputs, const bpm_cloudevents_conte
             goto done;
         }
         free(t);
-        json_object_set(event, k, v);
+        if (json_is_real(v)) /* whole, checked by ext_text: CloudEvents has no floats */
+            json_object_set_new(event, k, json_integer((json_int_t)json_real_value(v)));
+        else
+            json_object_set(event, k, v);
     }
     json_object_foreach((json_t *)extra, k, v)
     {

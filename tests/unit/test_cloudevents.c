@@ -44,6 +44,11 @@ static const ccase CASES[] = {
      "{\"ce-specversion\": \"1.0\", \"ce-id\": \"evt-9\", \"ce-source\": \"bpmnd:/offboarding\", \"ce-type\": \"t\","
      " \"ce-time\": \"2026-11-27T15:00:00.000Z\", \"Content-Type\": \"application/vnd.x+json\"}",
      "[1, 2]", NULL},
+    /* a whole number as a double (from a script) is an integer attribute */
+    {"{\"url\": \"http://h/e\", \"type\": \"t\", \"extensions\": {\"seq\": 3.0}}",
+     "{\"ce-specversion\": \"1.0\", \"ce-id\": \"job-1\", \"ce-source\": \"bpmnd:/offboarding\", \"ce-type\": \"t\","
+     " \"ce-time\": \"2026-11-27T15:00:00.000Z\", \"ce-seq\": \"3\"}",
+     NULL, NULL},
     /* no data: no body, no Content-Type */
     {"{\"url\": \"http://h/e\", \"type\": \"t\"}",
      "{\"ce-specversion\": \"1.0\", \"ce-id\": \"job-1\", \"ce-source\": \"bpmnd:/offboarding\", \"ce-type\": \"t\","
@@ -76,6 +81,10 @@ static const ccase CASES[] = {
     {"{\"url\": \"http://h/e\", \"type\": \"t\", \"extensions\": {\"deep\": {\"a\": 1}}}", NULL, NULL,
      "\"deep\" is not a string, an integer or a boolean"},
     {"{\"url\": \"http://h/e\", \"type\": \"t\", \"extensions\": [1]}", NULL, NULL, "\"extensions\" input is not a map"},
+    {"{\"url\": \"http://h/e\", \"type\": \"t\", \"extensions\": {\"big\": 1e300}}", NULL, NULL,
+     "\"big\" is not a string, an integer or a boolean"},
+    {"{\"url\": \"http://h/e\", \"type\": \"t\", \"extensions\": {\"half\": 2.5}}", NULL, NULL,
+     "\"half\" is not a string, an integer or a boolean"},
     {"{\"url\": \"http://h/e\", \"type\": \"t\", \"headers\": {\"ce-id\": \"x\"}}", NULL, NULL,
      "header \"ce-id\" is the event's own"},
     {"{\"url\": \"http://h/e\", \"type\": \"t\", \"datacontenttype\": \"text/csv\", \"data\": {\"a\": 1}}", NULL, NULL,
