@@ -19,7 +19,8 @@
  * then completes the job's wait through s->rt at the time the call ended,
  * written to *done_ms. *retry receives the job as bpm_jobs_fail should
  * count a failure of it (a Camunda 8 connector's retries and retryBackoff,
- * a Slack or CloudEvents receiver's Retry-After; strings in arena a). Returns what the runtime returned, so:
+ * a Slack or CloudEvents receiver's Retry-After; strings in arena a).
+ * Returns what the runtime returned, so:
  *  BPM_OK: applied (completed, or a BPMN error the diagram mapped);
  *  BPM_INVALID: the call failed and the diagram did not map it, the
  *    mapping failed, or the connector is not one bpmnd runs: err says why,
