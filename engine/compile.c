@@ -80,7 +80,7 @@ void bpm_compile_each(const bpm_process *p, each_fn fn, void *arg)
             one(fn, arg, &s->retries, BPM_USE_VALUE, id);
             params(fn, arg, s->connector_io.inputs, s->connector_io.n_inputs, id, 0);
             params(fn, arg, s->connector_io.outputs, s->connector_io.n_outputs, id, 0);
-            if (bpm_model_zeebe_rest_connector(s)) { /* elsewhere a worker reads them, not bpmnd */
+            if (bpm_model_zeebe_connector(s)) { /* elsewhere a worker reads them, not bpmnd */
                 one(fn, arg, &s->result_expression, BPM_USE_VALUE, id);
                 one(fn, arg, &s->error_expression, BPM_USE_VALUE, id);
             }

@@ -463,7 +463,10 @@ void bpm_run_enter(bpm_run *r, uint32_t ei)
             }
         }
     }
-    if (activity && !bpm_run_inputs(r, ei))
+    /* Camunda 8 maps inputs on message throw and end events with a job
+     * (zeebe:taskDefinition) as on tasks: the job reads them */
+    bool job_event = !activity && n->service && n->service->kind == BPM_IMPL_JOB;
+    if ((activity || job_event) && !bpm_run_inputs(r, ei))
         return;
     if (!bpm_run_listeners(r, ei, n, "start"))
         return;

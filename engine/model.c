@@ -107,8 +107,14 @@ bool bpm_model_is_container(bpm_node_kind k)
            k == BPM_NODE_TRANSACTION || k == BPM_NODE_ADHOC_SUBPROCESS;
 }
 
-bool bpm_model_zeebe_rest_connector(const bpm_service *s)
+bool bpm_model_zeebe_connector(const bpm_service *s)
 {
-    static const char type[] = "io.camunda:http-json:";
-    return s && s->kind == BPM_IMPL_JOB && s->job_type && strncmp(s->job_type, type, sizeof type - 1) == 0;
+    static const char *const types[] = {"io.camunda:http-json:", "io.bpmnd:slack-webhook:",
+                                        "io.bpmnd:cloudevents-http:"};
+    if (!s || s->kind != BPM_IMPL_JOB || !s->job_type)
+        return false;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strncmp(s->job_type, types[i], strlen(types[i])) == 0)
+            return true;
+    return false;
 }

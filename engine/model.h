@@ -569,9 +569,12 @@ bool bpm_model_is_activity(bpm_node_kind k);
 bool bpm_model_is_gateway(bpm_node_kind k);
 bool bpm_model_is_event(bpm_node_kind k);
 bool bpm_model_is_container(bpm_node_kind k); /* sub/event/transaction/ad-hoc */
-/* Whether s is a Camunda 8 task that bpmnd runs as its built-in REST
- * connector (job type io.camunda:http-json:N) instead of handing the job to
- * a worker. Its wait is a "connector" job, as a camunda:connector's is. */
-bool bpm_model_zeebe_rest_connector(const bpm_service *s);
+/* Whether s is a Camunda 8 task that bpmnd runs as one of its built-in
+ * connectors instead of handing the job to a worker: the REST connector
+ * (job type io.camunda:http-json:N), the Slack incoming webhook
+ * (io.bpmnd:slack-webhook:N) or CloudEvents over HTTP
+ * (io.bpmnd:cloudevents-http:N). Its wait is a "connector" job, as a
+ * camunda:connector's is. */
+bool bpm_model_zeebe_connector(const bpm_service *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "exec_int.h"
+#include "timer.h"
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
@@ -92,10 +93,42 @@ static bool open_user_task(bpm_run *r, uint32_t ei, const bpm_node *n)
     return true;
 }
 
-/* The Camunda 8 REST connector (Camunda 8 docs, connectors/protocol/rest)
- * reads these variables of its job, as the task's input mappings left them. */
+/* The variables each Camunda 8 connector bpmnd runs reads from its job, as
+ * the task's input mappings left them: the REST connector's (Camunda 8 docs,
+ * connectors/protocol/rest) and bpmnd's own (docs/connectors.md). */
 static const char *const REST_INPUTS[] = {"url", "method", "headers", "body", "queryParameters", "authentication",
                                           "connectionTimeoutInSeconds", "readTimeoutInSeconds", NULL};
+static const char *const SLACK_INPUTS[] = {"webhookUrl", "url", "text", "blocks", "attachments", "username",
+                                           "iconEmoji", "iconUrl", "channel", "threadTs", "mrkdwn", "unfurlLinks",
+                                           "unfurlMedia", "connectionTimeoutInSeconds", "readTimeoutInSeconds",
+                                           NULL};
+static const char *const CLOUDEVENTS_INPUTS[] = {"url", "type", "source", "subject", "id", "data", "mode",
+                                                 "datacontenttype", "dataschema", "headers", "extensions",
+                                                 "connectionTimeoutInSeconds", "readTimeoutInSeconds", NULL};
+
+static const char *const *zeebe_inputs(const char *job_type)
+{
+    if (strncmp(job_type, "io.bpmnd:slack-webhook:", 23) == 0)
+        return SLACK_INPUTS;
+    if (strncmp(job_type, "io.bpmnd:cloudevents-http:", 26) == 0)
+        return CLOUDEVENTS_INPUTS;
+    return REST_INPUTS;
+}
+
+/* A CloudEvent's id must be the same on every attempt (the job id, known
+ * to the worker) and its time is when the step ran, not when a retry
+ * happened to send it: the step's time and the process id (for the default
+ * source) go with the job. */
+static void cloudevents_context(bpm_run *r, const bpm_node *n, const char *connector, json_t *data)
+{
+    if (!connector || (strcmp(connector, "cloudevents-http") != 0 &&
+                       strncmp(connector, "io.bpmnd:cloudevents-http:", 26) != 0))
+        return;
+    char at[BPM_TIMER_ISO_SIZE];
+    bpm_timer_format_iso(r->env->now_ms, at, sizeof at);
+    json_object_set_new(data, "time", json_string(at));
+    json_object_set_new(data, "process", json_string(n->process && n->process->id ? n->process->id : ""));
+}
 
 /* Sets path ("a.b.c") in obj to v (stolen), making the objects on the way. */
 static void set_path(json_t *obj, const char *path, json_t *v)
@@ -117,18 +150,19 @@ static void set_path(json_t *obj, const char *path, json_t *v)
     json_object_set_new(obj, path, v);
 }
 
-/* A Camunda 8 REST connector task: the call's inputs are taken now, inside
- * the step, from the variables its input mappings made (a target such as
+/* A Camunda 8 connector task (REST, Slack, CloudEvents): the call's inputs
+ * are taken now, inside the step, from the variables its input mappings made (a target such as
  * "authentication.type" becomes a nested object, as the connector runtime
  * reads it); the retries and the backoff between them go with the job. */
 static bool open_rest_connector(bpm_run *r, uint32_t ei, const bpm_node *n, json_t *data)
 {
     const bpm_service *s = n->service;
     json_t *inputs = json_object();
-    for (size_t i = 0; REST_INPUTS[i]; i++) {
-        json_t *v = bpm_run_get_var(r, ei, REST_INPUTS[i]);
+    const char *const *names = zeebe_inputs(s->job_type);
+    for (size_t i = 0; names[i]; i++) {
+        json_t *v = bpm_run_get_var(r, ei, names[i]);
         if (v)
-            json_object_set(inputs, REST_INPUTS[i], v);
+            json_object_set(inputs, names[i], v);
     }
     for (size_t i = 0; i < n->io.n_inputs; i++) {
         const char *target = n->io.inputs[i].name;
@@ -147,6 +181,7 @@ static bool open_rest_connector(bpm_run *r, uint32_t ei, const bpm_node *n, json
     json_object_set_new(data, "retries", json_integer(retries ? strtoll(retries, NULL, 10) : 3));
     if (s->retry_backoff)
         json_object_set_new(data, "retryBackoff", json_string(s->retry_backoff));
+    cloudevents_context(r, n, s->job_type, data);
     return true;
 }
 
@@ -204,11 +239,12 @@ static bool open_job(bpm_run *r, uint32_t ei, const bpm_node *n)
         json_object_set_new(data, "type", json_string("connector"));
         json_object_set_new(data, "connector", json_string(s->connector_id ? s->connector_id : ""));
         json_object_set_new(data, "inputs", inputs);
+        cloudevents_context(r, n, s->connector_id, data);
         break;
     }
     case BPM_IMPL_JOB: {
         name = s->job_type;
-        if (bpm_model_zeebe_rest_connector(s)) {
+        if (bpm_model_zeebe_connector(s)) {
             if (!open_rest_connector(r, ei, n, data))
                 goto fail;
             break;
@@ -492,7 +528,7 @@ static void task_trigger(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *
     const char *type = w->kind == BPM_WAIT_JOB && n->service ? json_string_value(json_object_get(w->data, "type")) : NULL;
     bool call = type && strcmp(type, "connector") == 0;
     bool connector = call && n->service->kind == BPM_IMPL_CONNECTOR;
-    bool rest = call && bpm_model_zeebe_rest_connector(n->service);
+    bool rest = call && bpm_model_zeebe_connector(n->service);
     bpm_run_close_waits_of(r, ei);
     if (connector) {
         if (!connector_outputs(r, ei, n, cmd))

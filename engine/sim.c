@@ -607,13 +607,22 @@ bpm_rc bpm_sim_respond(bpm_sim *s, const char *element, int status, const json_t
     const char *type = json_string_value(json_object_get(wt->data, "type"));
     if (wt->kind != BPM_WAIT_JOB || !type || strcmp(type, "connector") != 0)
         return bpm_err_set(err, BPM_NOT_FOUND, "the job at \"%s\" is not a connector call", element);
-    char code[32], message[96];
+    char code[64], message[160];
     json_t *vars = NULL;
-    bool failed = status < 100 || status >= 400;
+    /* as the worker judges (adapters/service/connector.c): Slack and
+     * CloudEvents fail on anything but 2xx, Slack's error text is the code */
+    const char *id = json_string_value(json_object_get(wt->data, "connector"));
+    bool slack = id && (strcmp(id, "slack-webhook") == 0 || strncmp(id, "io.bpmnd:slack-webhook:", 23) == 0);
+    bool ce = id && (strcmp(id, "cloudevents-http") == 0 || strncmp(id, "io.bpmnd:cloudevents-http:", 26) == 0);
+    bool failed = status < 100 || status >= 400 || ((slack || ce) && (status < 200 || status >= 300));
     if (status >= 100) {
         vars = json_pack("{s:i, s:O, s:{}}", "statusCode", status, "response", body ? body : json_null(), "headers");
         snprintf(code, sizeof code, "%d", status);
         snprintf(message, sizeof message, "HTTP %d from the scenario", status);
+        if (slack && json_is_string(body) && json_string_length(body)) {
+            snprintf(code, sizeof code, "%s", json_string_value(body));
+            snprintf(message, sizeof message, "Slack answered HTTP %d: %s", status, code);
+        }
     } else {
         snprintf(code, sizeof code, "%s", failure ? failure : "UNREACHABLE");
         snprintf(message, sizeof message, "no response (%s) in the scenario", code);

@@ -308,7 +308,8 @@ bpm_rc bpm_httpc_call(const bpm_httpc_request *req, bpm_httpc_response *out, boo
             return bpm_err_set(err, BPM_BAD_REQUEST, "HTTP method \"%s\" is not a word", m);
         method[i] = (char)toupper((unsigned char)m[i]);
     }
-    if (!http_url(url_t))
+    /* checked again once expanded: the whole URL may be a secret */
+    if (!http_url(url_t) && strncmp(url_t, "{{secrets.", 10) != 0)
         return bpm_err_set(err, BPM_BAD_REQUEST, "connector URL \"%s\" is not an http:// or https:// URL", url_t);
 
     bpm_rc rc = BPM_OK;
@@ -325,6 +326,10 @@ bpm_rc bpm_httpc_call(const bpm_httpc_request *req, bpm_httpc_response *out, boo
 
     if ((rc = bpm_httpc_expand(url_t, strlen(url_t), &used, &url, &url_len, err)))
         goto done;
+    if (!http_url(url)) {
+        rc = bpm_err_set(err, BPM_BAD_REQUEST, "connector URL \"%s\" is not an http:// or https:// URL", url_t);
+        goto done;
+    }
     if (strlen(url) != url_len || has_line_break(url) || strchr(url, ' ')) {
         rc = bpm_err_set(err, BPM_BAD_REQUEST, "connector URL \"%s\" holds spaces or control characters", url_t);
         goto done;

@@ -144,6 +144,8 @@ bpm_rc bpm_jobs_fail(bpm_pg *pg, const bpm_job *job, const char *message, int64_
         left = 0;
     int failures = total - left; /* 1 after the first failure */
     int64_t delay = interval ? interval : 10000LL << (failures > 1 ? (failures - 1 < 10 ? failures - 1 : 10) : 0);
+    if (job->retry_after_ms > delay) /* the server said when it will take the call again */
+        delay = job->retry_after_ms;
     char due[BPM_TIMER_ISO_SIZE], retries[16];
     iso(now_ms + delay, due, sizeof due);
     snprintf(retries, sizeof retries, "%d", left);

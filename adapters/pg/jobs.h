@@ -22,6 +22,7 @@ typedef struct bpm_job {
     int retries;             /* left before this attempt; -1 = not failed yet */
     const char *retry_cycle; /* camunda:failedJobRetryTimeCycle, or NULL */
     int64_t due_ms;
+    int64_t retry_after_ms;  /* a failure's least backoff (a server's Retry-After); 0 = none */
 } bpm_job;
 
 /* Locks due async, timer and connector jobs for worker until now + lock_ms (a crashed
@@ -38,7 +39,8 @@ bpm_rc bpm_jobs_acquire(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t 
                         size_t *n, bpm_arena *a, bpm_err *err);
 
 /* A run of the job failed with message: one retry fewer, due again after the
- * backoff (the retry cycle's interval, else 10 s doubling), lock released;
+ * backoff (the retry cycle's interval, else 10 s doubling; at least the
+ * job's retry_after_ms), lock released;
  * at zero retries an incident (failedJob) is opened. *incident (may be NULL)
  * tells which happened. */
 bpm_rc bpm_jobs_fail(bpm_pg *pg, const bpm_job *job, const char *message, int64_t now_ms, bool *incident,

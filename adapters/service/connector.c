@@ -1,4 +1,5 @@
-/* Connector jobs: the job's payload becomes an HTTP request (bpm_httpc), the
+/* Connector jobs: the job's payload becomes an HTTP request (bpm_httpc; the
+ * Slack and CloudEvents bodies from bpm_slack and bpm_cloudevents), the
  * response or failure becomes a COMPLETE command for the step function to
  * map. Nothing here holds a transaction across the call. */
 #include "connector.h"
@@ -9,9 +10,36 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cloudevents.h"
 #include "httpc.h"
+#include "slack.h"
 
 #define C7_CONNECTOR "http-connector"
+
+/* The connectors bpmnd runs, by the id a diagram names them with. */
+typedef enum kind { K_NONE, K_HTTP7, K_HTTP8, K_SLACK, K_CLOUDEVENTS } kind;
+
+static kind kind_of(const char *id, bool *c8)
+{
+    *c8 = false;
+    if (!id)
+        return K_NONE;
+    if (strcmp(id, C7_CONNECTOR) == 0)
+        return K_HTTP7;
+    if (strcmp(id, "slack-webhook") == 0)
+        return K_SLACK;
+    if (strcmp(id, "cloudevents-http") == 0)
+        return K_CLOUDEVENTS;
+    *c8 = true;
+    if (strncmp(id, "io.camunda:http-json:", 21) == 0)
+        return K_HTTP8;
+    if (strncmp(id, "io.bpmnd:slack-webhook:", 23) == 0)
+        return K_SLACK;
+    if (strncmp(id, "io.bpmnd:cloudevents-http:", 26) == 0)
+        return K_CLOUDEVENTS;
+    *c8 = false;
+    return K_NONE;
+}
 
 /* ---- reading the inputs --------------------------------------------------------- */
 
@@ -205,6 +233,42 @@ static bpm_rc camunda8_request(request *q, const json_t *in, bpm_arena *a, bpm_e
                        "authentication type \"%s\" is not supported: use noAuth, basic or bearer", type);
 }
 
+/* A Slack or CloudEvents request as its builder made it ({url, headers,
+ * body}): always a POST, the REST connector's timeout inputs. */
+static void built_request(request *q, const json_t *built, const json_t *in, bpm_arena *a)
+{
+    q->req.url = bpm_arena_strdup(a, json_string_value(json_object_get(built, "url")));
+    q->req.method = "POST";
+    read_headers(q, json_object_get(built, "headers"), a);
+    const json_t *body = json_object_get(built, "body");
+    if (json_is_string(body)) {
+        q->req.body = bpm_arena_strndup(a, json_string_value(body), json_string_length(body));
+        q->req.body_len = json_string_length(body);
+    }
+    q->req.connect_timeout_ms = number_of(json_object_get(in, "connectionTimeoutInSeconds"), 20) * 1000;
+    q->req.timeout_ms = number_of(json_object_get(in, "readTimeoutInSeconds"), 20) * 1000;
+}
+
+/* msg with every occurrence of url replaced by what, in a: a Slack
+ * webhook's URL is its credential even when a diagram writes it out. */
+static const char *without_url(const char *msg, const char *url, const char *what, bpm_arena *a)
+{
+    size_t ul = url ? strlen(url) : 0;
+    if (!ul || !strstr(msg, url))
+        return bpm_arena_strdup(a, msg);
+    char *out = bpm_arena_alloc(a, strlen(msg) / ul * strlen(what) + strlen(msg) + 1), *o = out;
+    for (const char *p = msg; *p;) {
+        if (strncmp(p, url, ul) == 0) {
+            memcpy(o, what, strlen(what));
+            o += strlen(what);
+            p += ul;
+        } else
+            *o++ = *p++;
+    }
+    *o = '\0';
+    return out;
+}
+
 /* ---- the response --------------------------------------------------------------- */
 
 static const char *header_ci(const json_t *headers, const char *name)
@@ -217,6 +281,20 @@ static const char *header_ci(const json_t *headers, const char *name)
             return json_string_value(v);
     }
     return NULL;
+}
+
+/* Retry-After in seconds (RFC 9110 §10.2.3; an HTTP date is not read), as
+ * milliseconds, at most an hour; 0 when absent. */
+static int64_t retry_after_ms(const json_t *headers)
+{
+    const char *v = header_ci(headers, "Retry-After");
+    if (!v)
+        return 0;
+    char *end = NULL;
+    long long sec = strtoll(v, &end, 10);
+    if (end == v || *end != '\0' || sec <= 0)
+        return 0;
+    return (sec > 3600 ? 3600 : sec) * 1000;
 }
 
 static bool mentions_json(const char *content_type)
@@ -280,24 +358,47 @@ bpm_rc bpm_connector_run(bpm_session *s, const bpm_job *j, int64_t max_call_ms, 
         return rc;
     const char *connector = json_string_value(json_object_get(payload, "connector"));
     const json_t *inputs = json_object_get(payload, "inputs");
-    bool c8 = connector && strncmp(connector, "io.camunda:http-json:", 21) == 0;
-    bool c7 = connector && strcmp(connector, C7_CONNECTOR) == 0;
+    bool c8 = false;
+    kind k = kind_of(connector, &c8);
     if (c8)
         camunda8_retries(payload, j, a, retry);
     request q = {0};
-    json_t *vars = NULL;
+    json_t *vars = NULL, *built = NULL;
     bpm_httpc_response resp = {0};
     bool got = false;
     const char *code = NULL, *message = NULL;
-    if (!c7 && !c8) {
+    if (k == K_NONE) {
         rc = bpm_err_set(err, BPM_INVALID,
                          "connector \"%s\" is not supported: bpmnd runs " C7_CONNECTOR
-                         " (Camunda 7) and io.camunda:http-json (Camunda 8)",
+                         ", slack-webhook and cloudevents-http (Camunda 7) and io.camunda:http-json, "
+                         "io.bpmnd:slack-webhook and io.bpmnd:cloudevents-http (Camunda 8)",
                          connector ? connector : "");
         goto done;
     }
     bpm_err cerr = {0};
-    bpm_rc qrc = c7 ? camunda7_request(&q, inputs, a, &cerr) : camunda8_request(&q, inputs, a, &cerr);
+    bpm_rc qrc;
+    switch (k) {
+    case K_HTTP7:
+        qrc = camunda7_request(&q, inputs, a, &cerr);
+        break;
+    case K_HTTP8:
+        qrc = camunda8_request(&q, inputs, a, &cerr);
+        break;
+    case K_SLACK:
+        qrc = bpm_slack_request(inputs, &built, &cerr);
+        break;
+    default: {
+        bpm_cloudevents_context ctx = {
+            .id = j->id, /* the same on every attempt: the receiver drops repeats by it */
+            .time = json_string_value(json_object_get(payload, "time")),
+            .process = json_string_value(json_object_get(payload, "process")),
+        };
+        qrc = bpm_cloudevents_request(inputs, &ctx, &built, &cerr);
+        break;
+    }
+    }
+    if (qrc == BPM_OK && built)
+        built_request(&q, built, inputs, a);
     bool timed_out = false;
     if (qrc == BPM_OK) {
         q.req.headers = q.headers;
@@ -316,17 +417,33 @@ bpm_rc bpm_connector_run(bpm_session *s, const bpm_job *j, int64_t max_call_ms, 
         got = true;
         vars = json_pack("{s:I, s:o, s:O}", "statusCode", (json_int_t)resp.status, "response", body_value(&resp),
                          "headers", resp.headers);
-        if (resp.status >= 400) {
+        if (k == K_SLACK) {
+            char scode[128];
+            bpm_slack_verdict v = bpm_slack_verdict_of(resp.status, resp.body, resp.body_len, scode, sizeof scode);
+            if (v != BPM_SLACK_SENT) {
+                code = bpm_arena_strdup(a, scode);
+                /* Slack's own words, never the webhook URL */
+                message = strcmp(scode, bpm_arena_sprintf(a, "%ld", resp.status)) == 0
+                              ? bpm_arena_sprintf(a, "Slack answered HTTP %ld%s%s", resp.status,
+                                                  resp.reason[0] ? " " : "", resp.reason)
+                              : bpm_arena_sprintf(a, "Slack answered HTTP %ld: %s", resp.status, scode);
+                if (v == BPM_SLACK_RETRY)
+                    retry->retry_after_ms = retry_after_ms(resp.headers);
+            }
+        } else if (k == K_CLOUDEVENTS ? resp.status < 200 || resp.status >= 300 : resp.status >= 400) {
             code = bpm_arena_sprintf(a, "%ld", resp.status);
-            message = bpm_arena_sprintf(a, "HTTP %ld%s%s from %s %s", resp.status, resp.reason[0] ? " " : "",
-                                        resp.reason, q.req.method ? q.req.method : "GET", q.req.url);
+            message = bpm_arena_sprintf(a, "HTTP %ld%s%s from %s%s %s", resp.status, resp.reason[0] ? " " : "",
+                                        resp.reason, k == K_CLOUDEVENTS ? "CloudEvents " : "",
+                                        q.req.method ? q.req.method : "GET", q.req.url);
+            if (k == K_CLOUDEVENTS && (resp.status == 429 || resp.status == 503))
+                retry->retry_after_ms = retry_after_ms(resp.headers);
         }
     } else {
         code = timed_out                ? "TIMEOUT"
                : qrc == BPM_LIMIT       ? "RESPONSE_TOO_LARGE"
                : qrc == BPM_BAD_REQUEST ? "INVALID_REQUEST"
                                         : "UNREACHABLE";
-        message = bpm_arena_strdup(a, cerr.msg);
+        message = k == K_SLACK ? without_url(cerr.msg, q.req.url, "the Slack webhook", a) : bpm_arena_strdup(a, cerr.msg);
     }
     bpm_cmd cmd = {.kind = BPM_CMD_COMPLETE, .wait = j->wait, .vars = vars, .code = code, .message = message};
     rc = bpm_runtime_run(&s->rt, j->instance_id, &cmd, NULL, *done_ms, err);
@@ -334,6 +451,7 @@ done:
     if (got)
         bpm_httpc_response_cleanup(&resp);
     json_decref(vars);
+    json_decref(built);
     json_decref(payload);
     return rc;
 }

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs every tests/conformance/NAME.CASE.scenario against NAME.bpmn with
-# bpmnctl test, and the examples' scenarios likewise. With
+# bpmnctl test, and the e2e diagrams' and the examples' scenarios likewise. With
 # BPMND_SCENARIO_DATABASE set (a conninfo) they run through PostgreSQL.
 set -u
 build=$1 src=$2
 ctl="$build/adapters/cli/bpmnctl"
 pass=0 fail=0
-for dir in "$src/tests/conformance" "$src/examples"/*; do
+for dir in "$src/tests/conformance" "$src/tests/e2e/data" "$src/examples"/*; do
   [ -d "$dir" ] || continue
   for diagram in "$dir"/*.bpmn; do
     [ -e "$diagram" ] || continue

@@ -12,6 +12,12 @@ and answers by path:
   /slow     sleeps --slow seconds, then 200 JSON
   /redirect 302 to /ok
   /big      200 with a 2 MiB body
+  /events   202, empty (a CloudEvents sink)
+  /flaky    500 the first time an Idempotency-Key is seen, then 202
+  /services/...  a Slack incoming webhook: 200 "ok"; by the JSON body's
+            channel: "missing" 404 channel_not_found, "archived" 410
+            channel_is_archived, "busy" 429 rate_limited (Retry-After: 120),
+            "down" 503; no text and no blocks (or no JSON) 400 invalid_payload
 anything else 404. With --tls-cert and --tls-key it speaks HTTPS.
 """
 import argparse
@@ -22,6 +28,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
+flaky_seen = set()
 
 
 def main():
@@ -39,9 +46,11 @@ def main():
         def log_message(self, *a):
             pass
 
-        def answer(self, status, body, ctype="application/json"):
+        def answer(self, status, body, ctype="application/json", extra=None):
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
+            for k, v in (extra or {}).items():
+                self.send_header(k, v)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             self.send_header("X-Receiver", "e2e")
@@ -72,6 +81,16 @@ def main():
                 self.send_header("Location", "/ok")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+            elif path == "/events":
+                self.answer(202, b"", "text/plain")
+            elif path == "/flaky":
+                key = self.headers.get("Idempotency-Key", "")
+                with lock:
+                    first = key not in flaky_seen
+                    flaky_seen.add(key)
+                self.answer(500, b"try again", "text/plain") if first else self.answer(202, b"", "text/plain")
+            elif path.startswith("/services/"):
+                self.slack(body)
             elif path == "/big":
                 self.answer(200, b"x" * (2 * 1024 * 1024), "text/plain")
             elif path == "/slow":
@@ -82,6 +101,26 @@ def main():
                     pass  # the caller gave up
             else:
                 self.answer(404, {"error": "unknown path"})
+
+        def slack(self, body):
+            # as hooks.slack.com answers: text/html, the error as the whole body
+            try:
+                msg = json.loads(body)
+            except ValueError:
+                msg = None
+            channel = msg.get("channel") if isinstance(msg, dict) else None
+            if not isinstance(msg, dict) or not (msg.get("text") or msg.get("blocks")):
+                self.answer(400, b"invalid_payload", "text/html")
+            elif channel == "missing":
+                self.answer(404, b"channel_not_found", "text/html")
+            elif channel == "archived":
+                self.answer(410, b"channel_is_archived", "text/html")
+            elif channel == "busy":
+                self.answer(429, b"rate_limited", "text/html", {"Retry-After": "120"})
+            elif channel == "down":
+                self.answer(503, b"", "text/html")
+            else:
+                self.answer(200, b"ok", "text/html")
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = handle_any
 

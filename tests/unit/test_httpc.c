@@ -100,6 +100,8 @@ typedef struct ccase {
 static const ccase CCASES[] = {
     {"GET", "ftp://127.0.0.1/{{secrets.TOKEN_A}}", NULL, BPM_BAD_REQUEST, "ftp://127.0.0.1/{{secrets.TOKEN_A}}"},
     {"GE T", "http://127.0.0.1:1/", NULL, BPM_BAD_REQUEST, "is not a word"},
+    /* a whole URL may be a secret (a Slack webhook); it is checked once expanded */
+    {"POST", "{{secrets.TOKEN_A}}", NULL, BPM_BAD_REQUEST, "\"{{secrets.TOKEN_A}}\" is not an http:// or https:// URL"},
     {"GET", "http://127.0.0.1:1/{{secrets.UNSET_X}}", NULL, BPM_BAD_REQUEST, "\"UNSET_X\" is not set"},
     {"GET", "http://127.0.0.1:1/", "{{secrets.NEWLINE}}", BPM_BAD_REQUEST, "line break"},
     /* port 1 on loopback refuses: no response, and the URL shows the reference */
