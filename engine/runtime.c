@@ -98,8 +98,10 @@ static bpm_rc step(tx *t, bpm_inst *inst, const bpm_model *m, const bpm_cmd *cmd
             break;
         case BPM_FX_WAIT_CLOSE:
             /* a call activity's wait closed while its called instance may
-             * still run: the call was cancelled, and so is that instance */
-            push(t, (routed){.kind = BPM_FX_WAIT_CLOSE, .from = id, .wait = e->wait});
+             * still run: the call was cancelled, and so is that instance
+             * (only a call activity has called instances to look for) */
+            if (!e->node || e->node->kind == BPM_NODE_CALL_ACTIVITY)
+                push(t, (routed){.kind = BPM_FX_WAIT_CLOSE, .from = id, .wait = e->wait});
             break;
         case BPM_FX_WAIT_OPEN: {
             /* a message subscription opened: a buffered message may be for it */

@@ -42,7 +42,7 @@ static bpm_rc run_script(fx *f, const char *text, const bpm_eval_call *call,
 /* The evaluator still works: a normal script computes with a variable. */
 static void assert_healthy(fx *f, const char *after)
 {
-    bpm_eval_result r;
+    bpm_eval_result r = {0};
     bpm_err err;
     bpm_rc rc = run_script(
         f,
