@@ -195,14 +195,14 @@ static void *work(void *arg)
     s.rt.incidents_fail = true;
     if (e->cfg.counters)
         bpm_session_count_into(&s, e->cfg.counters);
-    int64_t last_cleanup = 0;
+    int64_t last_cleanup = 0, last_starts = 0;
     bpm_jobs_session(s.pg, NULL);
     while (!stopping(e)) {
         int64_t now = bpm_session_now(&s);
         bpm_arena *a = bpm_arena_new();
         bpm_job *jobs = NULL;
         size_t n = 0, ns = 0;
-        if (bpm_jobs_acquire(s.pg, t->name, now, e->cfg.lock_ms, 8, &jobs, &n, a, &err)) {
+        if (bpm_jobs_acquire(s.pg, t->name, now, e->cfg.lock_ms, 16, &jobs, &n, a, &err)) {
             say(e, "error", "acquire-failed", "%s", err.msg);
             bpm_arena_free(a);
             if (bpm_pg_reset(s.pg, &err)) { /* the server went away: wait for it */
@@ -222,8 +222,13 @@ static void *work(void *arg)
             if (jobs[i].due_ms < now)
                 atomic_fetch_add(&e->stats.delay_ms_total, (unsigned long long)(now - jobs[i].due_ms));
         bool alive = run_jobs(t, &s, jobs, n, now, a);
-        if (alive && !stopping(e))
+        /* timer start events: looked for when idle, and while busy at most
+         * once a second (a query each round would cost a round trip per
+         * handful of jobs) */
+        if (alive && !stopping(e) && (n == 0 || bpm_session_wall_ms() - last_starts >= 1000)) {
             run_starts(t, &s, a, now, &ns);
+            last_starts = bpm_session_wall_ms();
+        }
         bpm_arena_free(a);
         /* retention: the first thread removes expired history every 10 minutes */
         if (t->index == 0 && bpm_session_wall_ms() - last_cleanup > 10 * 60 * 1000) {
