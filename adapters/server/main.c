@@ -55,7 +55,9 @@ int main(int argc, char **argv)
     }
     bpm_http *h = NULL;
     if (bpm_http_start(&cfg, conninfo, ex, &counters, &h, &err)) {
-        bpm_log_write("error", "listen", err.msg, NULL);
+        if (err.rc == BPM_INVALID) /* a webhook section of the configuration */
+            fprintf(stderr, "bpmnd: %s\n", err.msg);
+        bpm_log_write("error", err.rc == BPM_INVALID ? "config" : "listen", err.msg, NULL);
         if (ex) {
             bpm_executor_stop(ex);
             bpm_executor_join(ex, NULL, NULL);
