@@ -92,6 +92,18 @@ static int set_section(bpm_config *c, const char *key, const char *val, const ch
     return -1;
 }
 
+void bpm_config_cleanup(bpm_config *c)
+{
+    for (size_t i = 0; i < c->n_sections; i++) {
+        for (size_t k = 0; k < c->sections[i].n_fields; k++)
+            free(c->sections[i].fields[k].value);
+        free(c->sections[i].fields);
+    }
+    free(c->sections);
+    c->sections = NULL;
+    c->n_sections = 0;
+}
+
 const char *bpm_config_get(const bpm_config_section *sec, const char *field, const char **where)
 {
     for (size_t i = 0; i < sec->n_fields; i++)

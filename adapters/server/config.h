@@ -48,6 +48,8 @@ typedef struct bpm_config {
  * (naming the file and line, variable or flag) and returns 2; 1 when --help
  * was asked for (usage printed); 0 otherwise. */
 int bpm_config_load(bpm_config *cfg, int argc, char **argv);
+/* Frees the sections (the rest of cfg is plain storage). */
+void bpm_config_cleanup(bpm_config *cfg);
 /* The value of field in section (borrowed), or NULL. *where (OUT, may be
  * NULL) gets the field's file:line, else the section's. */
 const char *bpm_config_get(const bpm_config_section *sec, const char *field, const char **where);

@@ -566,8 +566,12 @@ bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_exe
         const bpm_config_section *sec = &cfg->sections[i];
         if (strcmp(sec->prefix, "webhook") != 0)
             continue;
-        if (!scripts && !(scripts = bpm_scripts_new(NULL, err)))
-            break;
+        if (!scripts && !(scripts = bpm_scripts_new(NULL, err))) {
+            bpm_webhooks_free(h->webhooks);
+            free(h->conninfo);
+            free(h);
+            return err ? err->rc : BPM_INTERNAL;
+        }
         const char *where = sec->where, *kind = bpm_config_get(sec, "kind", &where);
         if (bpm_webhooks_add(h->webhooks, scripts, sec->name, kind, bpm_config_get(sec, "secret", NULL),
                              bpm_config_get(sec, "mapping", NULL), bpm_config_get(sec, "process", NULL), where, err)) {
