@@ -16,7 +16,8 @@
     X(LIMIT, 413, "limit exceeded")                                   \
     X(INTERNAL, 500, "internal error")                                \
     X(IO, 500, "input/output error")                                  \
-    X(BAD_REQUEST, 400, "invalid request")
+    X(BAD_REQUEST, 400, "invalid request")                            \
+    X(DUPLICATE, 409, "event already delivered")
 
 typedef enum bpm_rc {
 #define X(name, http, text) BPM_##name,

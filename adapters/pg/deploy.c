@@ -129,6 +129,24 @@ static bpm_rc arm_start_timers(bpm_pg *pg, const char *def_id, const bpm_process
     return rc;
 }
 
+/* A process that names a webhook endpoint (property bpmnd.webhook.name)
+ * takes it over: the newest declaration wins, as the latest version of a key
+ * is the one started (docs/events.md). */
+static bpm_rc declare_webhook(bpm_pg *pg, const char *def_id, const bpm_process *proc, bpm_err *err)
+{
+    for (size_t i = 0; i < proc->n_properties; i++) {
+        const bpm_pair *pr = &proc->properties[i];
+        if (!pr->name || !pr->value || strcmp(pr->name, "bpmnd.webhook.name") != 0)
+            continue;
+        const char *p[2] = {pr->value, def_id};
+        return bpm_pg_query(pg,
+                            "insert into webhook_endpoint (name, definition_id) values ($1, $2) on conflict (name)"
+                            " do update set definition_id = excluded.definition_id, declared_at = now()",
+                            2, p, NULL, NULL, NULL, "declare a webhook endpoint", err);
+    }
+    return BPM_OK;
+}
+
 bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, const bpm_resource *res, size_t n,
                           bool dedup, int64_t now_ms, bpm_deployed *out, bpm_diags *diags, bpm_err *err)
 {
@@ -244,6 +262,8 @@ bpm_rc bpm_pgstore_deploy(bpm_pgstore *s, const char *name, const char *source, 
                     goto rollback;
             }
             if ((rc = arm_start_timers(pg, id, proc, now_ms, err)))
+                goto rollback;
+            if ((rc = declare_webhook(pg, id, proc, err)))
                 goto rollback;
             json_array_append_new(out->definitions,
                                   json_pack("{s:s, s:s, s:i, s:s?, s:s, s:s?, s:s?}", "id", id, "key", proc->id,

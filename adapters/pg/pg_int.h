@@ -39,6 +39,12 @@ struct bpm_pgstore {
     /* instances started and ended in this transaction, for the counters */
     bpm_pgstore_counters *counters;
     unsigned long long n_started, n_completed, n_terminated;
+    /* an inbound event's de-duplication key, armed by bpm_pgstore_dedupe():
+     * every transaction begins by inserting it until it is disarmed */
+    char *dedupe_source, *dedupe_id;
+    bool dedupe_hit;                   /* the last begin found the key taken */
+    char dedupe_instance[BPM_ID_SIZE]; /* hit: the instance the first delivery led to */
+    char first_instance[BPM_ID_SIZE];  /* the first instance created or locked in this transaction */
 };
 
 #endif

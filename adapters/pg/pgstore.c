@@ -39,6 +39,8 @@ void bpm_pgstore_free(bpm_pgstore *s)
     bpm_arena_free(s->cache_arena); /* deferred unrefs release the models */
     if (s->urandom >= 0)
         close(s->urandom);
+    free(s->dedupe_source);
+    free(s->dedupe_id);
     free(s);
 }
 
@@ -76,13 +78,62 @@ void bpm_pgstore_set_counters(bpm_pgstore *s, bpm_pgstore_counters *c)
     s->counters = c;
 }
 
+void bpm_pgstore_dedupe(bpm_pgstore *s, const char *source, const char *id)
+{
+    free(s->dedupe_source);
+    free(s->dedupe_id);
+    s->dedupe_source = source && id ? bpm_xstrdup(source) : NULL;
+    s->dedupe_id = source && id ? bpm_xstrdup(id) : NULL;
+    s->dedupe_hit = false;
+    s->dedupe_instance[0] = '\0';
+}
+
+const char *bpm_pgstore_first_instance(const bpm_pgstore *s) { return s->first_instance; }
+
+bool bpm_pgstore_dedupe_hit(const bpm_pgstore *s, char instance_id[BPM_ID_SIZE])
+{
+    if (s->dedupe_hit && instance_id)
+        snprintf(instance_id, BPM_ID_SIZE, "%s", s->dedupe_instance);
+    return s->dedupe_hit;
+}
+
+/* The armed key goes in first, so a duplicate costs one statement and does
+ * no work; a concurrent delivery of the same key waits on the unique index
+ * until this transaction ends, then finds the key taken (or free again after
+ * a rollback). BPM_DUPLICATE is not BPM_CONFLICT: the runtime does not retry. */
+static bpm_rc begin_dedupe(bpm_pgstore *s, bpm_err *err)
+{
+    const char *p[2] = {s->dedupe_source, s->dedupe_id};
+    PGresult *res = NULL;
+    bpm_rc rc = q(s,
+                  "insert into inbound_event (source, event_id) values ($1, $2) on conflict do nothing"
+                  " returning 1",
+                  2, p, &res, "record an inbound event", err);
+    if (rc)
+        return rc;
+    bool fresh = PQntuples(res) == 1;
+    PQclear(res);
+    if (fresh)
+        return BPM_OK;
+    s->dedupe_hit = true;
+    if (q(s, "select coalesce(instance_id, '') from inbound_event where source = $1 and event_id = $2", 2, p, &res,
+          "read an inbound event", NULL) == BPM_OK) {
+        if (PQntuples(res) == 1)
+            snprintf(s->dedupe_instance, sizeof s->dedupe_instance, "%s", PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    return bpm_err_set(err, BPM_DUPLICATE, "event \"%s\" from \"%s\" was delivered before", s->dedupe_id,
+                       s->dedupe_source);
+}
+
 static bpm_rc s_begin(void *self, bpm_err *err)
 {
     (void)err;
     bpm_pgstore *s = self;
     s->n_started = s->n_completed = s->n_terminated = 0;
+    s->first_instance[0] = '\0';
     s->tx = 1; /* BEGIN goes with the transaction's first statement */
-    return BPM_OK;
+    return s->dedupe_source ? begin_dedupe(s, err) : BPM_OK;
 }
 
 /* Ends a transaction whose BEGIN went out and whose COMMIT did not happen:
@@ -103,6 +154,10 @@ static bpm_rc s_commit(void *self, bpm_err *err)
     bpm_rc rc = BPM_OK;
     if (s->tx == 2 || s->pipe_open) { /* a transaction that wrote or read nothing costs nothing */
         if (!(rc = pipe_enter(s, err))) {
+            if (s->dedupe_source && s->first_instance[0]) {
+                const char *p[3] = {s->dedupe_source, s->dedupe_id, s->first_instance};
+                pipe_send(s, "update inbound_event set instance_id = $3 where source = $1 and event_id = $2", 3, p);
+            }
             pipe_send(s, "commit", 0, NULL);
             rc = pipe_sync(s, NULL, "commit", err);
         }
@@ -219,6 +274,8 @@ static bpm_rc s_create(void *self, const bpm_inst *inst, const char *start_user,
     (void)err;
     bpm_pgstore *s = self;
     snprintf(s->pending_id, sizeof s->pending_id, "%s", inst->id);
+    if (!s->first_instance[0])
+        snprintf(s->first_instance, sizeof s->first_instance, "%s", inst->id);
     snprintf(s->pending_user, sizeof s->pending_user, "%s", start_user ? start_user : "");
     return BPM_OK;
 }
@@ -253,6 +310,8 @@ static bpm_rc s_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
         PQclear(res);
         return bpm_err_set(err, BPM_NOT_FOUND, "process instance \"%s\" does not exist", id);
     }
+    if (!s->first_instance[0])
+        snprintf(s->first_instance, sizeof s->first_instance, "%s", id);
     const bpm_model *m = NULL;
     const bpm_process *p = NULL;
     char def[256];
@@ -1027,6 +1086,23 @@ bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, siz
         size_t n = (size_t)PQntuples(res);
         PQclear(res);
         total += n;
+        if (n == 0)
+            break;
+    }
+    /* inbound de-duplication keys by age: senders retry within hours (GitHub
+     * redelivers by hand up to 3 days later), so a week covers them */
+    for (;;) {
+        const char *p[2] = {now, lim};
+        PGresult *res = NULL;
+        bpm_rc rc = q(s,
+                      "delete from inbound_event where ctid in (select ctid from inbound_event"
+                      " where received_at < $1::timestamptz - interval '" BPM_PGSTORE_INBOUND_RETENTION "'"
+                      " limit $2::int)",
+                      2, p, &res, "clean up inbound events", err);
+        if (rc)
+            return rc;
+        size_t n = (size_t)strtoul(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
         if (n == 0)
             break;
     }

@@ -32,8 +32,30 @@ void bpm_pgstore_set_history(bpm_pgstore *s, bpm_history_level level);
 /* Deletes, in batches of `batch` rows, the history and instance rows of
  * instances that ended longer ago than their definition's historyTimeToLive
  * (days as an integer, or an ISO 8601 duration), per_batch at a time so
- * locks stay short. *deleted counts instances. */
+ * locks stay short, and inbound de-duplication keys older than
+ * BPM_PGSTORE_INBOUND_RETENTION. *deleted counts instances. */
 bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, size_t *deleted, bpm_err *err);
+/* How long inbound events' de-duplication keys are kept (cleanup above). */
+#define BPM_PGSTORE_INBOUND_RETENTION "7 days"
+
+/* Arms de-duplication of one inbound event (source and id are copied;
+ * NULL source or id disarms): until disarmed, every transaction the runtime
+ * opens on s begins by inserting (source, id) into inbound_event, so the
+ * key commits or rolls back with the start or correlation it guards (a
+ * failed delivery can be retried by its sender), and records the first
+ * instance created or locked. When the key is already taken, begin fails
+ * with BPM_DUPLICATE (which the runtime does not retry) and
+ * bpm_pgstore_dedupe_hit() says so. Disarm after the runtime call. */
+void bpm_pgstore_dedupe(bpm_pgstore *s, const char *source, const char *id);
+/* Whether the armed key was found taken; instance_id (OUT, may be NULL)
+ * gets the instance the first delivery led to, "" when none. */
+bool bpm_pgstore_dedupe_hit(const bpm_pgstore *s, char instance_id[BPM_ID_SIZE]);
+
+/* The first instance the latest transaction created or locked ("" when
+ * none): the one a start made or a correlation reached first. Borrowed,
+ * valid until the next transaction. */
+const char *bpm_pgstore_first_instance(const bpm_pgstore *s);
+
 /* Instances started and ended, counted when their transaction commits;
  * shared by every store of a process for its metrics. */
 typedef struct bpm_pgstore_counters {

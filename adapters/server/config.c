@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 static const char usage[] =
     "usage: bpmnd [--listen HOST:PORT] [--database-url URL] [--data-dir DIR] [--http-threads N]\n"
     "             [--worker-threads N] [--auth on|off|auto] [--max-body BYTES] [--history full|activity|none]\n"
@@ -14,10 +16,114 @@ static const char usage[] =
     "the job executor. Environment: BPMND_LISTEN, BPMND_DATABASE_URL, BPMND_DATA_DIR, BPMND_HTTP_THREADS,\n"
     "BPMND_WORKER_THREADS, BPMND_AUTH, BPMND_MAX_BODY, BPMND_HISTORY, BPMND_CONFIG.\n";
 
+/* Section prefixes and the fields each takes. Values are checked by their
+ * reader (adapters/api/webhook.c for webhook), which names file:line too. */
+static const struct {
+    const char *prefix;
+    const char *const fields[8];
+} section_kinds[] = {
+    {"webhook", {"kind", "secret", "mapping", "process", NULL}},
+};
+
+static bool name_ok(const char *s, size_t n)
+{
+    if (!n || n >= 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+              s[i] == '-' || s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* "<prefix>.<name>.<field>": 0 when stored, 2 on an error, -1 when key is
+ * not a section key. */
+static int set_section(bpm_config *c, const char *key, const char *val, const char *where)
+{
+    for (size_t k = 0; k < sizeof section_kinds / sizeof section_kinds[0]; k++) {
+        const char *pre = section_kinds[k].prefix;
+        size_t pn = strlen(pre);
+        if (strncmp(key, pre, pn) != 0 || key[pn] != '.')
+            continue;
+        const char *name = key + pn + 1, *dot = strrchr(name, '.');
+        if (!dot || !name_ok(name, (size_t)(dot - name))) {
+            fprintf(stderr, "bpmnd: %s: \"%s\" must be %s.NAME.FIELD, NAME of letters, digits, '-' and '_'\n", where,
+                    key, pre);
+            return 2;
+        }
+        const char *field = dot + 1;
+        bool known = false;
+        for (const char *const *f = section_kinds[k].fields; *f && !known; f++)
+            known = strcmp(*f, field) == 0;
+        if (!known) {
+            char list[200] = "";
+            for (const char *const *f = section_kinds[k].fields; *f; f++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", f == section_kinds[k].fields ? "" : ", ",
+                         *f);
+            fprintf(stderr, "bpmnd: %s: unknown field \"%s\" of %s \"%.*s\" (known: %s)\n", where, field, pre,
+                    (int)(dot - name), name, list);
+            return 2;
+        }
+        bpm_config_section *sec = NULL;
+        for (size_t i = 0; i < c->n_sections && !sec; i++)
+            if (c->sections[i].prefix == pre && strlen(c->sections[i].name) == (size_t)(dot - name) &&
+                strncmp(c->sections[i].name, name, (size_t)(dot - name)) == 0)
+                sec = &c->sections[i];
+        if (!sec) {
+            c->sections = bpm_xrealloc(c->sections, (c->n_sections + 1) * sizeof *c->sections);
+            sec = &c->sections[c->n_sections++];
+            memset(sec, 0, sizeof *sec);
+            sec->prefix = pre;
+            snprintf(sec->name, sizeof sec->name, "%.*s", (int)(dot - name), name);
+            snprintf(sec->where, sizeof sec->where, "%s", where);
+        }
+        for (size_t i = 0; i < sec->n_fields; i++)
+            if (strcmp(sec->fields[i].key, field) == 0) {
+                fprintf(stderr, "bpmnd: %s: %s is set twice (first at %s)\n", where, key, sec->fields[i].where);
+                return 2;
+            }
+        sec->fields = bpm_xrealloc(sec->fields, (sec->n_fields + 1) * sizeof *sec->fields);
+        bpm_config_field *f = &sec->fields[sec->n_fields++];
+        snprintf(f->key, sizeof f->key, "%s", field);
+        f->value = bpm_xstrdup(val);
+        snprintf(f->where, sizeof f->where, "%s", where);
+        return 0;
+    }
+    return -1;
+}
+
+void bpm_config_cleanup(bpm_config *c)
+{
+    for (size_t i = 0; i < c->n_sections; i++) {
+        for (size_t k = 0; k < c->sections[i].n_fields; k++)
+            free(c->sections[i].fields[k].value);
+        free(c->sections[i].fields);
+    }
+    free(c->sections);
+    c->sections = NULL;
+    c->n_sections = 0;
+}
+
+const char *bpm_config_get(const bpm_config_section *sec, const char *field, const char **where)
+{
+    for (size_t i = 0; i < sec->n_fields; i++)
+        if (strcmp(sec->fields[i].key, field) == 0) {
+            if (where)
+                *where = sec->fields[i].where;
+            return sec->fields[i].value;
+        }
+    if (where)
+        *where = sec->where;
+    return NULL;
+}
+
 /* Applies one setting; where names the source for the error message. */
 static int set(bpm_config *c, const char *key, const char *val, const char *where)
 {
     char *end = NULL;
+    int st = set_section(c, key, val, where);
+    if (st >= 0)
+        return st;
     if (strcmp(key, "listen") == 0) {
         const char *colon = strrchr(val, ':');
         long port = colon ? strtol(colon + 1, &end, 10) : 0;

@@ -13,6 +13,23 @@ typedef enum bpm_auth_mode {
     BPM_AUTH_OFF,
 } bpm_auth_mode;
 
+/* Named sections: "<prefix>.<name>.<field> = value" lines of the file, e.g.
+ * webhook.github.kind = github. Prefixes and their fields are registered in
+ * config.c (webhook; amqp.consume can join the table). */
+typedef struct bpm_config_field {
+    char key[32];
+    char *value;     /* malloc'd */
+    char where[600]; /* "file:line", for the errors of whoever reads the value */
+} bpm_config_field;
+
+typedef struct bpm_config_section {
+    const char *prefix; /* static: "webhook" */
+    char name[64];
+    char where[600];    /* file:line of its first field */
+    bpm_config_field *fields;
+    size_t n_fields;
+} bpm_config_section;
+
 typedef struct bpm_config {
     char listen_host[128];   /* listen = HOST:PORT; default localhost:8080 */
     int listen_port;
@@ -23,12 +40,19 @@ typedef struct bpm_config {
     bpm_auth_mode auth;      /* auth = on|off|auto */
     size_t max_body;         /* max_body bytes, default 16 MiB */
     char history[16];        /* history = full|activity|none */
+    bpm_config_section *sections; /* in file order; live for the process */
+    size_t n_sections;
 } bpm_config;
 
 /* Fills cfg from everything above; on a bad value prints what is wrong
  * (naming the file and line, variable or flag) and returns 2; 1 when --help
  * was asked for (usage printed); 0 otherwise. */
 int bpm_config_load(bpm_config *cfg, int argc, char **argv);
+/* Frees the sections (the rest of cfg is plain storage). */
+void bpm_config_cleanup(bpm_config *cfg);
+/* The value of field in section (borrowed), or NULL. *where (OUT, may be
+ * NULL) gets the field's file:line, else the section's. */
+const char *bpm_config_get(const bpm_config_section *sec, const char *field, const char **where);
 /* True when the listen host is loopback only. */
 bool bpm_config_loopback(const bpm_config *cfg);
 

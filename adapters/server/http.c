@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "session.h"
+#include "webhook.h"
 
 typedef struct request {
     char *uri;           /* as sent; split at '?' on first use */
@@ -55,6 +56,7 @@ struct bpm_http {
     bool parker_running;
     atomic_int unanswered; /* requests that were parked and are not yet answered */
     bpm_metrics metrics;
+    bpm_webhooks *webhooks; /* POST /webhooks/{name} */
 };
 
 static int64_t mono_ns(void)
@@ -269,6 +271,104 @@ static enum MHD_Result answer_plain(struct MHD_Connection *c, int status, const 
     return send_resp(c, status, text, strlen(text), ctype, NULL, false, method);
 }
 
+/* ---- webhooks ----------------------------------------------------------------------- */
+
+static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    json_t *o = cls;
+    char name[128];
+    size_t n = strlen(key);
+    if (n >= sizeof name || !value)
+        return MHD_YES;
+    for (size_t i = 0; i <= n; i++)
+        name[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] - 'A' + 'a' : key[i]);
+    json_t *v = json_string(value); /* NULL when not UTF-8: such a header is dropped */
+    if (v && !json_object_get(o, name))
+        json_object_set_new(o, name, v);
+    else
+        json_decref(v);
+    return MHD_YES;
+}
+
+static enum MHD_Result webhook_answer(bpm_http *h, struct MHD_Connection *c, bpm_webhook_outcome outcome, int status,
+                                      const char *name, const char *error, const char *msg)
+{
+    bpm_metrics_webhook(&h->metrics, (int)outcome);
+    json_t *o = json_pack("{s:i, s:s, s:s, s:s}", "status", status, "error", error, "endpoint", name, "message", msg);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    enum MHD_Result ret = send_resp(c, status, text, strlen(text), NULL, NULL, false, "POST");
+    free(text);
+    return ret;
+}
+
+/* POST /webhooks/{name}: an endpoint with a secret is authenticated by its
+ * signature alone; one without needs the REST authentication when it is on.
+ * Every refusal is answered before anything is written. */
+static enum MHD_Result webhook(bpm_http *h, request *r, struct MHD_Connection *c, const char *method, const char *name)
+{
+    if (!*name || strchr(name, '/') || strlen(name) > 200)
+        return webhook_answer(h, c, BPM_WEBHOOK_REFUSED, 404, "", "not_found", "no such webhook endpoint");
+    if (strcmp(method, "POST") != 0)
+        return webhook_answer(h, c, BPM_WEBHOOK_REFUSED, 405, name, "method_not_allowed",
+                              "webhooks take POST requests only");
+    if (r->too_big) {
+        char msg[100];
+        snprintf(msg, sizeof msg, "the request body is larger than %zu bytes", h->cfg.max_body);
+        return webhook_answer(h, c, BPM_WEBHOOK_REFUSED, 413, name, "too_large", msg);
+    }
+    bpm_err err = {0};
+    bpm_session *s = session(h, &err);
+    if (!s) {
+        bpm_log_write("error", "database", err.msg, NULL);
+        return webhook_answer(h, c, BPM_WEBHOOK_REFUSED, 503, name, "unavailable", "the database cannot be reached");
+    }
+    const bpm_webhook_endpoint *ep = NULL;
+    if (bpm_webhooks_find(h->webhooks, s, name, &ep, &err)) {
+        if (err.rc == BPM_NOT_FOUND)
+            return webhook_answer(h, c, BPM_WEBHOOK_REFUSED, 404, name, "not_found", err.msg);
+        bpm_log_write("error", "webhook", err.msg, "endpoint", name, NULL);
+        return webhook_answer(h, c, BPM_WEBHOOK_REFUSED, 500, name, "endpoint_broken", err.msg);
+    }
+    if (ep->secret_missing) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "the endpoint's secret variable %.100s is not set on the server", ep->secret_missing);
+        bpm_log_write("error", "webhook", msg, "endpoint", name, NULL);
+        return webhook_answer(h, c, BPM_WEBHOOK_REFUSED, 500, name, "endpoint_broken", msg);
+    }
+    bpm_auth_user who;
+    memset(&who, 0, sizeof who);
+    const char *user = NULL;
+    if (ep->secret) {
+        const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Hub-Signature-256");
+        if (!bpm_inbound_hmac_check(ep->secret, ep->secret_len, r->body ? r->body : "", r->len, sig))
+            return webhook_answer(h, c, BPM_WEBHOOK_REFUSED, 401, name, "unauthorized",
+                                  sig ? "the X-Hub-Signature-256 signature does not match the body"
+                                      : "the X-Hub-Signature-256 header is missing");
+    } else if (h->auth) {
+        if (bpm_auth_check(s, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"), &who) == 401)
+            return webhook_answer(h, c, BPM_WEBHOOK_REFUSED, 401, name, "unauthorized",
+                                  "this endpoint has no secret: it needs the REST API's authentication");
+        user = who.id;
+    }
+    json_t *headers = json_object();
+    MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, headers);
+    bpm_api_req req = {.method = method, .path = r->uri, .query = "", .body = r->body ? r->body : "",
+                       .body_len = r->len, .user = user, .admin = true, .s = s};
+    req.now_ms = bpm_session_now(s);
+    bpm_api_resp resp = {0};
+    bpm_webhook_outcome out = bpm_webhook_handle(&req, ep, headers, &resp);
+    json_decref(headers);
+    bpm_auth_user_cleanup(&who);
+    bpm_metrics_webhook(&h->metrics, (int)out);
+    if (resp.status >= 500)
+        bpm_log_write("error", "webhook", resp.body ? resp.body : "", "endpoint", name, NULL);
+    enum MHD_Result ret = send_resp(c, resp.status, resp.body, resp.body_len, NULL, NULL, false, method);
+    free(resp.body);
+    return ret;
+}
+
 static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c, const char *method)
 {
     char *uri = r->uri;
@@ -304,6 +404,9 @@ static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c,
         free(text);
         return ret;
     }
+    static const char hooks[] = "/webhooks/";
+    if (strncmp(path, hooks, sizeof hooks - 1) == 0)
+        return webhook(h, r, c, method, path + sizeof hooks - 1);
     static const char prefix[] = "/engine-rest";
     if (strncmp(path, prefix, sizeof prefix - 1) != 0 || (path[sizeof prefix - 1] && path[sizeof prefix - 1] != '/'))
         return answer_plain(c, 404, NULL,
@@ -456,6 +559,30 @@ bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_exe
     h->ex = ex;
     h->counters = counters;
     h->auth = cfg->auth == BPM_AUTH_ON || (cfg->auth == BPM_AUTH_AUTO && !bpm_config_loopback(cfg));
+    h->webhooks = bpm_webhooks_new();
+    /* configured endpoints: mappings compiled now, so a broken one stops the start */
+    bpm_scripts *scripts = NULL;
+    for (size_t i = 0; i < cfg->n_sections; i++) {
+        const bpm_config_section *sec = &cfg->sections[i];
+        if (strcmp(sec->prefix, "webhook") != 0)
+            continue;
+        if (!scripts && !(scripts = bpm_scripts_new(NULL, err))) {
+            bpm_webhooks_free(h->webhooks);
+            free(h->conninfo);
+            free(h);
+            return err ? err->rc : BPM_INTERNAL;
+        }
+        const char *where = sec->where, *kind = bpm_config_get(sec, "kind", &where);
+        if (bpm_webhooks_add(h->webhooks, scripts, sec->name, kind, bpm_config_get(sec, "secret", NULL),
+                             bpm_config_get(sec, "mapping", NULL), bpm_config_get(sec, "process", NULL), where, err)) {
+            bpm_scripts_free(scripts);
+            bpm_webhooks_free(h->webhooks);
+            free(h->conninfo);
+            free(h);
+            return err ? err->rc : BPM_INVALID;
+        }
+    }
+    bpm_scripts_free(scripts);
     pthread_key_create(&h->session_key, free_session);
     pthread_mutex_init(&h->mu, NULL);
     bpm_metrics_init(&h->metrics);
@@ -477,6 +604,7 @@ bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_exe
         host = "127.0.0.1"; /* Camunda Modeler asks for localhost; IPv4 is what it reaches */
     int gai = getaddrinfo(strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0 ? NULL : host, port, &hints, &ai);
     if (gai || !ai) {
+        bpm_webhooks_free(h->webhooks);
         free(h->conninfo);
         free(h);
         return bpm_err_set(err, BPM_BAD_REQUEST, "cannot resolve the listen address %s: %s", cfg->listen_host,
@@ -493,6 +621,7 @@ bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_exe
     freeaddrinfo(ai);
     if (!h->d) {
         pthread_key_delete(h->session_key);
+        bpm_webhooks_free(h->webhooks);
         free(h->conninfo);
         free(h);
         return bpm_err_set(err, BPM_UNAVAILABLE, "cannot listen on %s:%d (is another server using the port?)",
@@ -519,6 +648,7 @@ void bpm_http_stop(bpm_http *h)
     MHD_stop_daemon(h->d);
     pthread_key_delete(h->session_key);
     pthread_mutex_destroy(&h->mu);
+    bpm_webhooks_free(h->webhooks);
     free(h->conninfo);
     free(h);
 }

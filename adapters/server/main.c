@@ -27,8 +27,10 @@ int main(int argc, char **argv)
 {
     bpm_config cfg;
     int st = bpm_config_load(&cfg, argc, argv);
-    if (st)
+    if (st) {
+        bpm_config_cleanup(&cfg);
         return st == 1 ? 0 : 2;
+    }
     /* the session layer reads these; the configuration is their one source */
     if (cfg.database_url[0])
         setenv("BPMND_DATABASE_URL", cfg.database_url, 1);
@@ -41,6 +43,7 @@ int main(int argc, char **argv)
     char conninfo[1024];
     if (bpm_session_conninfo("bpmnd", false, conninfo, sizeof conninfo, &err)) {
         bpm_log_write("error", "database", err.msg, NULL);
+        bpm_config_cleanup(&cfg);
         return 1;
     }
     static bpm_pgstore_counters counters; /* lives as long as the process */
@@ -50,16 +53,20 @@ int main(int argc, char **argv)
             .conninfo = conninfo, .threads = cfg.worker_threads, .log = bpm_log_executor, .counters = &counters};
         if (bpm_executor_start(&ec, &ex, &err)) {
             bpm_log_write("error", "executor", err.msg, NULL);
+            bpm_config_cleanup(&cfg);
             return 1;
         }
     }
     bpm_http *h = NULL;
     if (bpm_http_start(&cfg, conninfo, ex, &counters, &h, &err)) {
-        bpm_log_write("error", "listen", err.msg, NULL);
+        if (err.rc == BPM_INVALID) /* a webhook section of the configuration */
+            fprintf(stderr, "bpmnd: %s\n", err.msg);
+        bpm_log_write("error", err.rc == BPM_INVALID ? "config" : "listen", err.msg, NULL);
         if (ex) {
             bpm_executor_stop(ex);
             bpm_executor_join(ex, NULL, NULL);
         }
+        bpm_config_cleanup(&cfg);
         return 1;
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -82,5 +89,6 @@ int main(int argc, char **argv)
         bpm_executor_join(ex, NULL, NULL);
     }
     bpm_log_write("info", "stopped", NULL, NULL);
+    bpm_config_cleanup(&cfg);
     return 0;
 }

@@ -28,6 +28,12 @@ void bpm_metrics_request(bpm_metrics *m, int route, int status, int64_t took_ns)
             atomic_fetch_add(&r->buckets[i], 1);
 }
 
+void bpm_metrics_webhook(bpm_metrics *m, int outcome)
+{
+    if (outcome >= 0 && outcome < 4)
+        atomic_fetch_add(&m->webhooks[outcome], 1);
+}
+
 typedef struct buf {
     char *p;
     size_t n, cap;
@@ -90,6 +96,12 @@ char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex, const bpm_pgsto
             (double)atomic_load(&r->sum_us) / 1e6);
         put(&b, "bpmnd_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n", method, pat, total);
     }
+    put(&b,
+        "# HELP bpmnd_webhook_events_total Webhook requests (POST /webhooks/NAME) by outcome; refused ones changed"
+        " nothing.\n# TYPE bpmnd_webhook_events_total counter\n");
+    static const char *const wh[4] = {"accepted", "duplicate", "ignored", "refused"};
+    for (int k = 0; k < 4; k++)
+        put(&b, "bpmnd_webhook_events_total{outcome=\"%s\"} %llu\n", wh[k], atomic_load(&m->webhooks[k]));
     if (ex) {
         const bpm_executor_stats *st = bpm_executor_stats_of(ex);
         unsigned long long acq = atomic_load(&st->acquisitions);

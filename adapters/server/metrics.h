@@ -20,11 +20,14 @@ typedef struct bpm_metrics_route {
 
 typedef struct bpm_metrics {
     bpm_metrics_route routes[BPM_METRICS_ROUTES + 1]; /* the last: no route */
+    atomic_ullong webhooks[4]; /* by bpm_webhook_outcome: accepted, duplicate, ignored, refused */
 } bpm_metrics;
 
 void bpm_metrics_init(bpm_metrics *m);
 /* route: index in bpm_api_routes(), or -1. */
 void bpm_metrics_request(bpm_metrics *m, int route, int status, int64_t took_ns);
+/* outcome: a bpm_webhook_outcome (adapters/api/webhook.h). */
+void bpm_metrics_webhook(bpm_metrics *m, int outcome);
 /* The exposition text (malloc'd). ex and counters may be NULL. */
 char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex, const bpm_pgstore_counters *counters);
 
