@@ -23,6 +23,8 @@ typedef struct bpm_config {
     bpm_auth_mode auth;      /* auth = on|off|auto */
     size_t max_body;         /* max_body bytes, default 16 MiB */
     char history[16];        /* history = full|activity|none */
+    char amqp_url[1024];     /* amqp.url: RabbitMQ for the outbox relay; empty = no relay */
+    int amqp_batch;          /* amqp.batch: outbox rows per relay round, default 100 */
 } bpm_config;
 
 /* Fills cfg from everything above; on a bad value prints what is wrong
