@@ -6,7 +6,8 @@
 # after the broker confirmed and before it marked the rows loses nothing and
 # its successor resends with the same message ids; rows written while
 # RabbitMQ is down wait and go out when it is back, also across a broker
-# restart under a running relay; bpmnd runs the relay with amqp.url.
+# restart under a running relay; two relays share the rows, each sent once;
+# bpmnd runs the relay with amqp.url.
 set -u
 . "$(dirname "$0")/lib.sh"
 [ -n "${BPMND_TEST_AMQP_URL:-}" ] || { echo "needs BPMND_TEST_AMQP_URL: run under tools/with-rabbitmq"; exit 77; }
@@ -56,6 +57,17 @@ want=$(sql "select payload->>'messageId' from outbox where id > (select min(id) 
 check "nothing lost: every row's message id arrived" '[ "$(jq -r .id <<<"$got" | sort -u)" = "$(sort <<<"$want")" ]'
 check "duplicates carry the same message id (each id twice, 40 messages)" '[ "$(jq -r .id <<<"$got" | wc -l)" = 40 ] && [ -z "$(jq -r .id <<<"$got" | sort | uniq -c | awk "\$1 != 2")" ]'
 check "attempts count finished rounds: the killed one left no trace, the resend counts 1" '[ "$(sql "select count(*) from outbox where attempts = 1")" = 21 ]'
+
+
+# two relays at once share the rows (FOR UPDATE SKIP LOCKED): each sent once
+start_n 60
+$c relay --url "$U" --once --batch 7 >/dev/null 2>&1 &
+r1=$!
+$c relay --url "$U" --once --batch 7 >/dev/null 2>&1
+wait $r1
+check "two relays sent every row" '[ "$(unsent)" = 0 ]'
+got=$($T "$U" consume "$q" --idle 1000 2>/dev/null)
+check "each exactly once (no crash, no duplicate)" '[ "$(jq -r .id <<<"$got" | wc -l)" = 60 ] && [ "$(jq -r .id <<<"$got" | sort -u | wc -l)" = 60 ]'
 
 # 4. RabbitMQ down: rows wait; a relay started meanwhile sends them when it is back
 "$BPMND_TEST_RABBITMQCTL" stop_app >/dev/null 2>&1
