@@ -1,8 +1,5 @@
-/* RabbitMQ through librabbitmq: one connection per bridge handle, channels
- * numbered upwards (a channel the broker closed is never reused), confirms
- * counted by delivery tag, deliveries acknowledged one by one after the
- * handler's verdict. Dead-lettering publishes on a second connection of its
- * own, so its confirms never mix with the deliveries of the consuming one. */
+/* RabbitMQ through librabbitmq: publishing in confirm mode, consuming with
+ * manual acknowledgements, dead letters on a connection of their own. */
 #include "rabbitmq.h"
 
 #include <amqp.h>
@@ -16,6 +13,10 @@
 
 #include "arena.h"
 
+/* One connection per bridge handle. Channels are numbered upwards: one the
+ * broker closed (an unknown exchange) is never reused. Dead-lettering
+ * publishes on a second connection, so its confirms never mix with the
+ * deliveries of the consuming one. */
 typedef struct rmq {
     amqp_connection_state_t conn;
     char url[1024];

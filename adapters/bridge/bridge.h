@@ -1,6 +1,5 @@
 /* The message-broker bridge: what the outbox relay and the consumers need
- * from a broker, as an ops table, so RabbitMQ (adapters/amqp) and a later
- * Kafka bridge (docs/messaging.md) plug in the same way. Header only. */
+ * from a broker, as an ops table (RabbitMQ: adapters/amqp; Kafka later). */
 #ifndef BPM_BRIDGE_H
 #define BPM_BRIDGE_H
 

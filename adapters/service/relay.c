@@ -1,10 +1,5 @@
-/* The relay loop. One round: BEGIN; take unsent rows FOR UPDATE SKIP
- * LOCKED; publish them and wait for the broker's confirms; mark the
- * confirmed ones sent (and count an attempt on every row tried); COMMIT.
- * A crash before the COMMIT leaves the rows unsent, so they are published
- * again with the same message id: at least once, never for a step that
- * rolled back (its rows never existed). Losing PostgreSQL or the broker
- * costs a pause and a reconnect, never a row. */
+/* The relay loop: rounds of take, publish with confirms, mark sent, commit
+ * (docs/messaging.md says why a crash at any point loses nothing). */
 #include "relay.h"
 
 #include <poll.h>
@@ -95,6 +90,12 @@ static bool kill_after_publish(void)
     return v && *v == '1';
 }
 
+/* One round: BEGIN; unsent rows FOR UPDATE SKIP LOCKED; publish and wait
+ * for the confirms; mark the confirmed rows sent (every row tried counts an
+ * attempt); COMMIT. A crash before the COMMIT leaves the rows unsent, so
+ * they go again with the same message ids; a step that rolled back never
+ * wrote its rows. Losing PostgreSQL or the broker costs a pause (0.5 s,
+ * doubling to 10 s) and a reconnect, never a row. */
 static void *run(void *arg)
 {
     bpm_relay *r = arg;

@@ -1,7 +1,5 @@
-/* The outbox relay: a thread that sends the outbox rows committed steps
- * wrote to a broker through a bridge (bridge.h), with publisher confirms,
- * and marks them sent. bpmnd runs it when amqp.url is configured; bpmnctl
- * relay runs it in the foreground. docs/messaging.md. */
+/* The outbox relay: a thread publishing the outbox rows of committed steps
+ * through a bridge (bridge.h) with confirms; bpmnd and bpmnctl relay run it. */
 #ifndef BPM_RELAY_H
 #define BPM_RELAY_H
 
