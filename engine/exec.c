@@ -29,7 +29,7 @@ const char *bpm_exec_effect_name(bpm_effect_kind k)
 {
     static const char *const names[] = {"enter",      "leave",   "cancel",   "take",        "wait-open",
                                         "wait-close", "var",     "signal",   "message",     "start-child",
-                                        "end",        "incident", "escalation", "operation"};
+                                        "end",        "incident", "escalation", "operation", "publish"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "unknown";
 }
 

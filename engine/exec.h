@@ -88,6 +88,13 @@ typedef enum bpm_effect_kind {
     BPM_FX_INCIDENT,     /* the step failed; nothing else happened */
     BPM_FX_ESCALATION,   /* an uncaught escalation (informational) */
     BPM_FX_OPERATION,    /* an operator's command: name = cmd->operation, value = its details (history) */
+    /* A message for a broker, written to the transactional outbox with the
+     * rest of the step and sent by the relay after the commit
+     * (docs/messaging.md): name = the channel ("rabbitmq"), key = the
+     * message id (fixed here, so a resend carries the same one), value =
+     * {messageId, instanceId, element, exchange, routingKey, body,
+     * properties?}. A step that fails publishes nothing. */
+    BPM_FX_PUBLISH,
 } bpm_effect_kind;
 
 typedef struct bpm_effect {
@@ -98,9 +105,9 @@ typedef struct bpm_effect {
     const bpm_node *node;
     const bpm_flow *flow;  /* TAKE */
     uint32_t wait;         /* WAIT_OPEN/CLOSE, START_CHILD (the parent's wait) */
-    const char *name;      /* VAR name; SIGNAL/MESSAGE name; START_CHILD process key */
-    const char *key;       /* MESSAGE correlation key; START_CHILD business key */
-    json_t *value;         /* VAR new value (NULL = deleted); SIGNAL/MESSAGE/START_CHILD payload; owned */
+    const char *name;      /* VAR name; SIGNAL/MESSAGE name; START_CHILD process key; PUBLISH channel */
+    const char *key;       /* MESSAGE correlation key; START_CHILD business key; PUBLISH message id */
+    json_t *value;         /* VAR new value (NULL = deleted); SIGNAL/MESSAGE/START_CHILD/PUBLISH payload; owned */
     json_t *old_value;     /* VAR previous value or NULL; owned */
     const char *message;   /* INCIDENT text; END/ESCALATION detail */
     int64_t at_ms;

@@ -118,3 +118,13 @@ bool bpm_model_zeebe_connector(const bpm_service *s)
             return true;
     return false;
 }
+
+bool bpm_model_publisher(const bpm_service *s)
+{
+    static const char type[] = "io.camunda:connector-rabbitmq:";
+    if (!s)
+        return false;
+    if (s->kind == BPM_IMPL_JOB)
+        return s->job_type && strncmp(s->job_type, type, sizeof type - 1) == 0;
+    return s->kind == BPM_IMPL_CONNECTOR && s->connector_id && strcmp(s->connector_id, "rabbitmq-publish") == 0;
+}

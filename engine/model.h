@@ -576,5 +576,10 @@ bool bpm_model_is_container(bpm_node_kind k); /* sub/event/transaction/ad-hoc */
  * (io.bpmnd:cloudevents-http:N). Its wait is a "connector" job, as a
  * camunda:connector's is. */
 bool bpm_model_zeebe_connector(const bpm_service *s);
+/* Whether s publishes to a message broker through the outbox instead of
+ * running as a job: Camunda 8's RabbitMQ connector (job type
+ * io.camunda:connector-rabbitmq:N) or a Camunda 7 camunda:connector with
+ * connectorId "rabbitmq-publish" (docs/messaging.md). */
+bool bpm_model_publisher(const bpm_service *s);
 
 #endif

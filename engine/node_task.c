@@ -185,6 +185,131 @@ static bool open_rest_connector(bpm_run *r, uint32_t ei, const bpm_node *n, json
     return true;
 }
 
+/* The inputs of a Camunda 7 camunda:connector, evaluated now: *out is a new
+ * object {name: value}. false = the step failed. */
+static bool connector_inputs(bpm_run *r, uint32_t ei, const bpm_node *n, json_t **out)
+{
+    const bpm_service *s = n->service;
+    json_t *inputs = json_object();
+    for (size_t i = 0; i < s->connector_io.n_inputs; i++) {
+        const bpm_param *p = &s->connector_io.inputs[i];
+        json_t *v = NULL;
+        bpm_expr e = p->value;
+        if (p->kind == BPM_PARAM_EXPR || p->kind == BPM_PARAM_SCRIPT) {
+            if (!bpm_run_eval(r, ei, n, &e, p->kind == BPM_PARAM_SCRIPT ? BPM_USE_SCRIPT : BPM_USE_VALUE, &v)) {
+                json_decref(inputs);
+                return false;
+            }
+        } else if (p->kind == BPM_PARAM_MAP || p->kind == BPM_PARAM_LIST) {
+            v = p->kind == BPM_PARAM_MAP ? json_object() : json_array();
+            for (size_t k = 0; k < p->n_items; k++) {
+                json_t *iv = NULL;
+                bpm_expr ie = p->items[k].value;
+                if (p->items[k].kind == BPM_PARAM_EXPR && !bpm_run_eval(r, ei, n, &ie, BPM_USE_VALUE, &iv)) {
+                    json_decref(v);
+                    json_decref(inputs);
+                    return false;
+                }
+                if (!iv)
+                    iv = json_null();
+                if (p->kind == BPM_PARAM_MAP)
+                    json_object_set_new(v, p->items[k].name ? p->items[k].name : "", iv);
+                else
+                    json_array_append_new(v, iv);
+            }
+        }
+        json_object_set_new(inputs, p->name ? p->name : "", v ? v : json_null());
+    }
+    *out = inputs;
+    return true;
+}
+
+/* One input of the Camunda 8 RabbitMQ connector, as its input mappings left
+ * it: the variable "group.member" (a zeebe:input target with a dot), else
+ * member of the object variable "group". Borrowed, or NULL. */
+static json_t *c8_input(bpm_run *r, uint32_t ei, const char *group, const char *member)
+{
+    char dotted[64];
+    snprintf(dotted, sizeof dotted, "%s.%s", group, member);
+    json_t *v = bpm_run_get_var(r, ei, dotted);
+    if (v)
+        return v;
+    json_t *g = bpm_run_get_var(r, ei, group);
+    return json_is_object(g) ? json_object_get(g, member) : NULL;
+}
+
+/* Publishing to RabbitMQ through the transactional outbox
+ * (docs/messaging.md). The message is fixed now, inside the step: its
+ * exchange, routing key, body, properties and id, the id made from the
+ * instance id and a number of the instance's own (the engine has no
+ * randomness), so every resend of it carries the same id. It leaves as a
+ * BPM_FX_PUBLISH effect that the store writes with the rest of the step;
+ * the token moves on without waiting for the broker. Camunda 8: the
+ * RabbitMQ connector's inputs routing.exchange, routing.routingKey,
+ * message.body, message.properties (its authentication and host inputs are
+ * ignored: bpmnd publishes to the broker it is configured with); Camunda 7:
+ * camunda:connector "rabbitmq-publish" with exchange, routingKey, body,
+ * properties. false = the step failed. */
+static bool publish(bpm_run *r, uint32_t ei, const bpm_node *n)
+{
+    const bpm_service *s = n->service;
+    json_t *in = NULL, *exchange, *key, *body, *props;
+    if (s->kind == BPM_IMPL_CONNECTOR) {
+        if (!connector_inputs(r, ei, n, &in))
+            return false;
+        exchange = json_object_get(in, "exchange");
+        key = json_object_get(in, "routingKey");
+        body = json_object_get(in, "body");
+        props = json_object_get(in, "properties");
+    } else {
+        exchange = c8_input(r, ei, "routing", "exchange");
+        key = c8_input(r, ei, "routing", "routingKey");
+        body = c8_input(r, ei, "message", "body");
+        props = c8_input(r, ei, "message", "properties");
+    }
+    const char *kname = s->kind == BPM_IMPL_CONNECTOR ? "routingKey" : "routing.routingKey";
+    bool ok = false;
+    json_t *parsed = NULL;
+    if (exchange && !json_is_null(exchange) && !json_is_string(exchange)) {
+        bpm_run_fail(r, ei, n, "the exchange to publish to must be a string");
+        goto done;
+    }
+    if (!json_is_string(key)) {
+        bpm_run_fail(r, ei, n, "the message has no routing key: input \"%s\" must be a string", kname);
+        goto done;
+    }
+    if (!body) {
+        bpm_run_fail(r, ei, n, "the message has no body: input \"%s\" is missing",
+                     s->kind == BPM_IMPL_CONNECTOR ? "body" : "message.body");
+        goto done;
+    }
+    if (json_is_string(props)) /* a JSON text written into the field */
+        props = parsed = json_loads(json_string_value(props), 0, NULL);
+    if (props && !json_is_null(props) && !json_is_object(props)) {
+        bpm_run_fail(r, ei, n, "the message properties must be a JSON object");
+        goto done;
+    }
+    const char *id = bpm_arena_sprintf(r->arena, "%s-%u", r->inst->id, r->inst->next_id++);
+    const char *xname = json_is_string(exchange) ? json_string_value(exchange) : ""; /* "": the default exchange */
+    json_t *payload = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "messageId", id, "instanceId", r->inst->id,
+                                "element", n->id, "exchange", xname, "routingKey", json_string_value(key), "body", body);
+    if (json_is_object(props) && json_object_size(props))
+        json_object_set(payload, "properties", props);
+    if (r->inst->business_key)
+        json_object_set_new(payload, "businessKey", json_string(r->inst->business_key));
+    bpm_effect *fx = bpm_run_effect(r, BPM_FX_PUBLISH, ei, n);
+    fx->name = "rabbitmq";
+    fx->key = id;
+    fx->value = payload;
+    if (s->kind == BPM_IMPL_JOB && s->result_variable) /* what the connector's result would hold */
+        bpm_run_set_var(r, ei, s->result_variable, json_pack("{s:s}", "messageId", id));
+    ok = true;
+done:
+    json_decref(parsed);
+    json_decref(in);
+    return ok;
+}
+
 /* The job a service-like task becomes: external task, connector, zeebe job. */
 static bool open_job(bpm_run *r, uint32_t ei, const bpm_node *n)
 {
@@ -206,36 +331,9 @@ static bool open_job(bpm_run *r, uint32_t ei, const bpm_node *n)
         name = s->connector_id;
         /* the call's inputs are computed now, inside the step; the call
          * itself runs outside the transaction */
-        json_t *inputs = json_object();
-        for (size_t i = 0; i < s->connector_io.n_inputs; i++) {
-            const bpm_param *p = &s->connector_io.inputs[i];
-            json_t *v = NULL;
-            bpm_expr e = p->value;
-            if (p->kind == BPM_PARAM_EXPR || p->kind == BPM_PARAM_SCRIPT) {
-                if (!bpm_run_eval(r, ei, n, &e, p->kind == BPM_PARAM_SCRIPT ? BPM_USE_SCRIPT : BPM_USE_VALUE, &v)) {
-                    json_decref(inputs);
-                    goto fail;
-                }
-            } else if (p->kind == BPM_PARAM_MAP || p->kind == BPM_PARAM_LIST) {
-                v = p->kind == BPM_PARAM_MAP ? json_object() : json_array();
-                for (size_t k = 0; k < p->n_items; k++) {
-                    json_t *iv = NULL;
-                    bpm_expr ie = p->items[k].value;
-                    if (p->items[k].kind == BPM_PARAM_EXPR && !bpm_run_eval(r, ei, n, &ie, BPM_USE_VALUE, &iv)) {
-                        json_decref(v);
-                        json_decref(inputs);
-                        goto fail;
-                    }
-                    if (!iv)
-                        iv = json_null();
-                    if (p->kind == BPM_PARAM_MAP)
-                        json_object_set_new(v, p->items[k].name ? p->items[k].name : "", iv);
-                    else
-                        json_array_append_new(v, iv);
-                }
-            }
-            json_object_set_new(inputs, p->name ? p->name : "", v ? v : json_null());
-        }
+        json_t *inputs = NULL;
+        if (!connector_inputs(r, ei, n, &inputs))
+            goto fail;
         json_object_set_new(data, "type", json_string("connector"));
         json_object_set_new(data, "connector", json_string(s->connector_id ? s->connector_id : ""));
         json_object_set_new(data, "inputs", inputs);
@@ -292,6 +390,11 @@ void bpm_run_service(bpm_run *r, uint32_t ei, const bpm_node *n)
         else
             json_decref(v);
         bpm_run_complete(r, ei);
+        return;
+    }
+    if (bpm_model_publisher(s)) {
+        if (publish(r, ei, n))
+            bpm_run_complete(r, ei);
         return;
     }
     open_job(r, ei, n);

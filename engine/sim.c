@@ -203,6 +203,12 @@ static bpm_rc m_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         case BPM_FX_ESCALATION:
             trace_add(s, e->kind, inst->id, e->node, e->name, e->at_ms);
             break;
+        case BPM_FX_PUBLISH: { /* the outbox row, as the message will leave: gone again on rollback */
+            char *payload = json_dumps(e->value, JSON_COMPACT);
+            trace_add(s, e->kind, inst->id, e->node, payload, e->at_ms);
+            free(payload);
+            break;
+        }
         default:
             break;
         }

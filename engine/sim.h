@@ -19,7 +19,7 @@ typedef struct bpm_sim_event {
     const char *instance; /* instance id */
     const char *element;  /* node id, or NULL for the process */
     const char *type;     /* node kind name ("userTask") or "process" */
-    const char *detail;   /* incident message, variable name, flow id... */
+    const char *detail;   /* incident message, variable name, flow id; PUBLISH: the payload (JSON text) */
     int64_t at_ms;
 } bpm_sim_event;
 

@@ -12,6 +12,8 @@ static const struct {
     {"validate", bpm_cli_validate, "validate FILE... [--json]   check BPMN files, gcc-style diagnostics"},
     {"db", bpm_cli_db, "db migrate|start|stop|status      the database (BPMND_DATABASE_URL or the embedded cluster)"},
     {"worker", bpm_cli_worker, "worker [--threads N] [--once]      run due async continuations and timers"},
+    {"relay", bpm_cli_relay,
+     "relay [--url URL] [--batch N] [--once]   publish the outbox to RabbitMQ (BPMND_AMQP_URL)"},
     {"retry", bpm_cli_retry, "retry JOB_OR_INCIDENT [--user U]   give a failed job its retries back"},
     {"test", bpm_cli_test, "test DIAGRAM SCENARIO...    run scenarios in memory (docs/scenarios.md)"},
     {"audit", bpm_cli_audit,

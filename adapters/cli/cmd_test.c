@@ -417,6 +417,51 @@ static const char *run_line(runner *r, char *text, char *why, size_t n, const ch
                 snprintf(why, n, "an incident happened: %s", msg);
                 result = why;
             }
+        } else if (strcmp(what, "published") == 0) {
+            /* expect published N: N messages went to the outbox so far */
+            char *c = word(&l);
+            NEED(c, "a number");
+            size_t nt, count = 0;
+            const bpm_sim_event *t = bpm_sim_trace(r->sim, &nt);
+            for (size_t i = 0; i < nt; i++)
+                count += t[i].kind == BPM_FX_PUBLISH;
+            if (count != (size_t)strtoul(c, NULL, 10)) {
+                snprintf(why, n, "%zu messages published", count);
+                result = why;
+            }
+        } else if (strcmp(what, "publish") == 0) {
+            /* expect publish JSON: a published message has these members */
+            json_t *want = rest_json(&l, why, n);
+            if (!json_is_object(want)) {
+                if (want)
+                    snprintf(why, n, "expect publish needs a JSON object");
+                json_decref(want);
+                return why;
+            }
+            size_t nt;
+            const bpm_sim_event *t = bpm_sim_trace(r->sim, &nt);
+            bool found = false;
+            for (size_t i = 0; i < nt && !found; i++) {
+                if (t[i].kind != BPM_FX_PUBLISH || !t[i].detail)
+                    continue;
+                json_t *have = json_loads(t[i].detail, 0, NULL);
+                const char *k;
+                json_t *v;
+                found = true;
+                json_object_foreach(want, k, v)
+                {
+                    if (!json_equal(json_object_get(have, k), v))
+                        found = false;
+                }
+                json_decref(have);
+            }
+            if (!found) {
+                char *ws = json_dumps(want, JSON_COMPACT);
+                snprintf(why, n, "no published message has %s", ws);
+                free(ws);
+                result = why;
+            }
+            json_decref(want);
         } else if (strcmp(what, "instances") == 0) {
             char *c = word(&l);
             NEED(c, "a number");
@@ -578,7 +623,7 @@ int bpm_cli_test(int argc, char **argv)
 static void print_event(const bpm_sim_event *e, bool json)
 {
     static const char *names[] = {"enter", "complete", "cancel", "take", NULL, NULL, NULL, "signal", "message", "call",
-                                  "end", "incident", "escalation"};
+                                  "end", "incident", "escalation", NULL, "publish"};
     const char *name = (unsigned)e->kind < sizeof names / sizeof names[0] ? names[e->kind] : NULL;
     if (!name)
         return;
@@ -587,7 +632,9 @@ static void print_event(const bpm_sim_event *e, bool json)
     if (json) {
         json_t *o = json_pack("{s:s, s:s?, s:s, s:s, s:s}", "event", name, "element", e->element, "type", e->type,
                               "instance", e->instance, "at", at);
-        if (e->detail)
+        if (e->detail && e->kind == BPM_FX_PUBLISH)
+            json_object_set_new(o, "published", json_loads(e->detail, 0, NULL));
+        else if (e->detail)
             json_object_set_new(o, e->kind == BPM_FX_TAKE ? "flow" : "message", json_string(e->detail));
         char *s = json_dumps(o, JSON_COMPACT);
         printf("%s\n", s);

@@ -672,6 +672,7 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
     json_t *hist = json_array();
     json_t *entered = NULL; /* the last history row, when it is an element's enter */
     json_t *var_rows = json_object();
+    int published = 0;
     for (size_t i = 0; i < fx->n; i++) {
         const bpm_effect *e = &fx->items[i];
         char at[BPM_TIMER_ISO_SIZE], wid[16], scope[16];
@@ -760,6 +761,18 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
             json_array_append_new(hist, json_pack("{s:s, s:s, s:s?, s:s, s:o}", "at", at, "kind", "incident", "element",
                                                   element, "type", type, "detail",
                                                   json_pack("{s:s?}", "message", e->message)));
+            break;
+        }
+        case BPM_FX_PUBLISH: {
+            /* The transactional outbox: the message is a row of this very
+             * transaction, so it exists exactly when the step committed;
+             * the relay sends it afterwards (bpm_outbox_*, docs/messaging.md) */
+            char *payload = json_dumps(e->value, JSON_COMPACT);
+            const char *p[3] = {inst->id, e->name ? e->name : "", bpm_arena_strdup(a, payload)};
+            free(payload);
+            send(&b, "insert into outbox (instance_id, channel, payload) values ($1, $2, $3::jsonb)", 3, p);
+            if (!published++) /* the relay sleeps on this channel; delivered at commit, once per transaction */
+                send(&b, "select pg_notify('bpmnd_outbox', '')", 0, NULL);
             break;
         }
         case BPM_FX_OPERATION:

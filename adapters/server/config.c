@@ -11,10 +11,11 @@
 static const char usage[] =
     "usage: bpmnd [--listen HOST:PORT] [--database-url URL] [--data-dir DIR] [--http-threads N]\n"
     "             [--worker-threads N] [--auth on|off|auto] [--max-body BYTES] [--history full|activity|none]\n"
-    "             [--config FILE]\n"
+    "             [--amqp-url amqp://USER:PASSWORD@HOST:PORT/VHOST] [--amqp-batch N] [--config FILE]\n"
     "Serves the Camunda 7 REST API under /engine-rest (default http://localhost:8080/engine-rest) and runs\n"
     "the job executor. Environment: BPMND_LISTEN, BPMND_DATABASE_URL, BPMND_DATA_DIR, BPMND_HTTP_THREADS,\n"
-    "BPMND_WORKER_THREADS, BPMND_AUTH, BPMND_MAX_BODY, BPMND_HISTORY, BPMND_CONFIG.\n";
+    "BPMND_WORKER_THREADS, BPMND_AUTH, BPMND_MAX_BODY, BPMND_HISTORY, BPMND_AMQP_URL, BPMND_AMQP_BATCH,\n"
+    "BPMND_CONFIG. With amqp.url set, the outbox relay publishes to RabbitMQ (docs/messaging.md).\n";
 
 /* Section prefixes and the fields each takes. Values are checked by their
  * reader (adapters/api/webhook.c for webhook), which names file:line too. */
@@ -172,6 +173,19 @@ static int set(bpm_config *c, const char *key, const char *val, const char *wher
             return 2;
         }
         snprintf(c->history, sizeof c->history, "%s", val);
+    } else if (strcmp(key, "amqp.url") == 0 || strcmp(key, "amqp_url") == 0) {
+        if (*val && strncmp(val, "amqp://", 7) != 0) { /* amqps (TLS) is not built in */
+            fprintf(stderr, "bpmnd: %s: amqp.url must be amqp://USER:PASSWORD@HOST:PORT/VHOST\n", where);
+            return 2;
+        }
+        snprintf(c->amqp_url, sizeof c->amqp_url, "%s", val);
+    } else if (strcmp(key, "amqp.batch") == 0 || strcmp(key, "amqp_batch") == 0) {
+        long n = strtol(val, &end, 10);
+        if (!*val || *end || n < 1 || n > 10000) {
+            fprintf(stderr, "bpmnd: %s: amqp.batch must be a number from 1 to 10000, not \"%s\"\n", where, val);
+            return 2;
+        }
+        c->amqp_batch = (int)n;
     } else {
         fprintf(stderr, "bpmnd: %s: unknown setting \"%s\"\n", where, key);
         return 2;
@@ -235,6 +249,8 @@ static const struct {
     {"BPMND_AUTH", "auth"},
     {"BPMND_MAX_BODY", "max_body"},
     {"BPMND_HISTORY", "history"},
+    {"BPMND_AMQP_URL", "amqp.url"},
+    {"BPMND_AMQP_BATCH", "amqp.batch"},
 };
 
 int bpm_config_load(bpm_config *c, int argc, char **argv)
@@ -245,6 +261,7 @@ int bpm_config_load(bpm_config *c, int argc, char **argv)
     c->http_threads = 4;
     c->worker_threads = 2;
     c->max_body = 16u << 20;
+    c->amqp_batch = 100;
     snprintf(c->history, sizeof c->history, "full");
     const char *file = getenv("BPMND_CONFIG");
     for (int i = 1; i + 1 < argc; i++)

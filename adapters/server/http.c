@@ -57,6 +57,7 @@ struct bpm_http {
     atomic_int unanswered; /* requests that were parked and are not yet answered */
     bpm_metrics metrics;
     bpm_webhooks *webhooks; /* POST /webhooks/{name} */
+    _Atomic(const bpm_relay_stats *) relay; /* the outbox relay's counters, when it runs */
 };
 
 static int64_t mono_ns(void)
@@ -400,6 +401,13 @@ static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c,
                  parked_count(h));
         text = bpm_xrealloc(text, strlen(text) + strlen(gauge) + 1);
         memcpy(text + strlen(text), gauge, strlen(gauge) + 1);
+        const bpm_relay_stats *rs = atomic_load(&h->relay);
+        if (rs) {
+            char *more = bpm_metrics_render_relay(rs);
+            text = bpm_xrealloc(text, strlen(text) + strlen(more) + 1);
+            memcpy(text + strlen(text), more, strlen(more) + 1);
+            free(more);
+        }
         enum MHD_Result ret = send_resp(c, 200, text, strlen(text), "text/plain; version=0.0.4", NULL, false, method);
         free(text);
         return ret;
@@ -652,3 +660,5 @@ void bpm_http_stop(bpm_http *h)
     free(h->conninfo);
     free(h);
 }
+
+void bpm_http_set_relay(bpm_http *h, const bpm_relay_stats *stats) { atomic_store(&h->relay, stats); }

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "executor.h"
 #include "pgstore.h"
+#include "relay.h"
 
 typedef struct bpm_http bpm_http;
 
@@ -19,5 +20,7 @@ bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_exe
 /* Graceful stop: no new connections, parked long polls answered, requests in
  * flight finished; then frees h. */
 void bpm_http_stop(bpm_http *h);
+/* The outbox relay's counters (borrowed; must outlive h) for /metrics. */
+void bpm_http_set_relay(bpm_http *h, const bpm_relay_stats *stats);
 
 #endif

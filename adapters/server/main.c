@@ -13,6 +13,8 @@
 #include "executor.h"
 #include "http.h"
 #include "log.h"
+#include "rabbitmq.h"
+#include "relay.h"
 #include "session.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -57,6 +59,15 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    bpm_relay *relay = NULL;
+    if (cfg.amqp_url[0]) {
+        bpm_relay_config rc = {.conninfo = conninfo, .url = cfg.amqp_url, .bridge = bpm_rabbitmq_bridge(),
+                               .batch = (size_t)cfg.amqp_batch, .log = bpm_log_executor};
+        if (bpm_relay_start(&rc, &relay, &err)) {
+            bpm_log_write("error", "relay", err.msg, NULL);
+            return 1;
+        }
+    }
     bpm_http *h = NULL;
     if (bpm_http_start(&cfg, conninfo, ex, &counters, &h, &err)) {
         if (err.rc == BPM_INVALID) /* a webhook section of the configuration */
@@ -66,9 +77,15 @@ int main(int argc, char **argv)
             bpm_executor_stop(ex);
             bpm_executor_join(ex, NULL, NULL);
         }
+        if (relay) {
+            bpm_relay_stop(relay);
+            bpm_relay_join(relay, NULL);
+        }
         bpm_config_cleanup(&cfg);
         return 1;
     }
+    if (relay)
+        bpm_http_set_relay(h, bpm_relay_stats_of(relay));
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -79,7 +96,8 @@ int main(int argc, char **argv)
     bool auth = cfg.auth == BPM_AUTH_ON || (cfg.auth == BPM_AUTH_AUTO && !bpm_config_loopback(&cfg));
     bpm_log_write("info", "started", "bpmnd is serving", "url", listen, "http_threads", threads, "worker_threads",
                   workers, "auth", auth ? "on" : "off", "database",
-                  cfg.database_url[0] ? "BPMND_DATABASE_URL" : "embedded", NULL);
+                  cfg.database_url[0] ? "BPMND_DATABASE_URL" : "embedded", "outbox_relay", relay ? "rabbitmq" : "off",
+                  NULL);
     while (!stop_requested)
         pause();
     bpm_log_write("info", "stopping", "draining requests and finishing jobs in flight", NULL);
@@ -87,6 +105,10 @@ int main(int argc, char **argv)
     if (ex) {
         bpm_executor_stop(ex);
         bpm_executor_join(ex, NULL, NULL);
+    }
+    if (relay) {
+        bpm_relay_stop(relay);
+        bpm_relay_join(relay, NULL);
     }
     bpm_log_write("info", "stopped", NULL, NULL);
     bpm_config_cleanup(&cfg);

@@ -129,3 +129,21 @@ char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex, const bpm_pgsto
     b.p[b.n] = '\0';
     return b.p;
 }
+
+char *bpm_metrics_render_relay(const bpm_relay_stats *r)
+{
+    buf b = {bpm_xmalloc(1024), 0, 1024};
+    put(&b,
+        "# HELP bpmnd_outbox_published_total Outbox messages the broker confirmed (marked sent).\n"
+        "# TYPE bpmnd_outbox_published_total counter\nbpmnd_outbox_published_total %llu\n"
+        "# HELP bpmnd_outbox_failed_total Outbox publish attempts that failed (the row is tried again).\n"
+        "# TYPE bpmnd_outbox_failed_total counter\nbpmnd_outbox_failed_total %llu\n"
+        "# HELP bpmnd_outbox_backlog Unsent outbox rows, counted at most once a second.\n"
+        "# TYPE bpmnd_outbox_backlog gauge\nbpmnd_outbox_backlog %lld\n"
+        "# HELP bpmnd_outbox_broker_up Whether the relay is connected to the broker.\n"
+        "# TYPE bpmnd_outbox_broker_up gauge\nbpmnd_outbox_broker_up %d\n",
+        atomic_load(&r->published), atomic_load(&r->failed), (long long)atomic_load(&r->backlog),
+        atomic_load(&r->broker_up) ? 1 : 0);
+    b.p[b.n] = '\0';
+    return b.p;
+}

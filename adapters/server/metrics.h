@@ -8,6 +8,7 @@
 
 #include "executor.h"
 #include "pgstore.h"
+#include "relay.h"
 
 #define BPM_METRICS_ROUTES 256
 #define BPM_METRICS_BUCKETS 10
@@ -30,5 +31,7 @@ void bpm_metrics_request(bpm_metrics *m, int route, int status, int64_t took_ns)
 void bpm_metrics_webhook(bpm_metrics *m, int outcome);
 /* The exposition text (malloc'd). ex and counters may be NULL. */
 char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex, const bpm_pgstore_counters *counters);
+/* The outbox relay's lines of the exposition text (malloc'd). */
+char *bpm_metrics_render_relay(const bpm_relay_stats *r);
 
 #endif

@@ -1,6 +1,6 @@
 /* The step function's contract, tested directly: all-or-nothing incidents,
  * the move budget, determinism, the JSON form of the state, command errors,
- * suspend/resume/cancel and modification. BPMN semantics proper are in the
+ * suspend/resume/cancel, modification and the publish effect. BPMN semantics proper are in the
  * conformance scenarios (tests/conformance). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,6 +122,87 @@ static void test_incident_is_all_or_nothing(void **state)
     assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = w}, NULL), BPM_OK);
     assert_null(incident(&f));
     assert_int_equal(f.inst->state, BPM_INST_COMPLETED);
+    teardown(&f);
+}
+
+static const char *publisher =
+    "<bpmn:startEvent id=\"S\"/><bpmn:sequenceFlow id=\"f1\" sourceRef=\"S\" targetRef=\"A\"/>"
+    "<bpmn:sendTask id=\"A\"><bpmn:extensionElements><camunda:connector>"
+    "<camunda:connectorId>rabbitmq-publish</camunda:connectorId><camunda:inputOutput>"
+    "<camunda:inputParameter name=\"routingKey\">orders</camunda:inputParameter>"
+    "<camunda:inputParameter name=\"body\">${n}</camunda:inputParameter>"
+    "</camunda:inputOutput></camunda:connector></bpmn:extensionElements></bpmn:sendTask>"
+    "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"A\" targetRef=\"T\"/><bpmn:userTask id=\"T\"/>"
+    "<bpmn:sequenceFlow id=\"f3\" sourceRef=\"T\" targetRef=\"B\"/>"
+    "<bpmn:sendTask id=\"B\"><bpmn:extensionElements><camunda:connector>"
+    "<camunda:connectorId>rabbitmq-publish</camunda:connectorId><camunda:inputOutput>"
+    "<camunda:inputParameter name=\"exchange\">amq.topic</camunda:inputParameter>"
+    "<camunda:inputParameter name=\"routingKey\">done</camunda:inputParameter>"
+    "<camunda:inputParameter name=\"body\">${n}</camunda:inputParameter>"
+    "</camunda:inputOutput></camunda:connector></bpmn:extensionElements></bpmn:sendTask>"
+    "<bpmn:sequenceFlow id=\"f4\" sourceRef=\"B\" targetRef=\"X\"/>"
+    "<bpmn:scriptTask id=\"X\" scriptFormat=\"lua\"><bpmn:script>if vars.fail then error('boom') end</bpmn:script></bpmn:scriptTask>"
+    "<bpmn:sequenceFlow id=\"f5\" sourceRef=\"X\" targetRef=\"E\"/><bpmn:endEvent id=\"E\"/>";
+
+static const bpm_effect *published(const fixture *f, size_t *count)
+{
+    const bpm_effect *first = NULL;
+    *count = 0;
+    for (size_t i = 0; i < f->fx.n; i++)
+        if (f->fx.items[i].kind == BPM_FX_PUBLISH && !(*count)++)
+            first = &f->fx.items[i];
+    return first;
+}
+
+/* A publishing send task emits BPM_FX_PUBLISH with the whole message and
+ * its id fixed in the step (the same for the same inputs, unique within the
+ * instance) and does not wait; a step that fails after it publishes nothing. */
+static void test_publish(void **state)
+{
+    (void)state;
+    fixture f;
+    setup_doc(&f, publisher);
+    json_t *vars = json_pack("{s:i}", "n", 7);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START, .vars = vars}, NULL), BPM_OK);
+    size_t n;
+    const bpm_effect *p = published(&f, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(p->name, "rabbitmq");
+    assert_string_equal(p->node->id, "A");
+    assert_string_equal(json_string_value(json_object_get(p->value, "messageId")), p->key);
+    assert_string_equal(json_string_value(json_object_get(p->value, "exchange")), "");
+    assert_string_equal(json_string_value(json_object_get(p->value, "routingKey")), "orders");
+    assert_int_equal(json_integer_value(json_object_get(p->value, "body")), 7);
+    assert_string_equal(json_string_value(json_object_get(p->value, "instanceId")), "i1");
+    char first_id[64];
+    snprintf(first_id, sizeof first_id, "%s", p->key);
+    assert_true(wait_at(&f, "T") != 0); /* moved on at once */
+    uint32_t w = wait_at(&f, "T");
+    char *before = state_text(f.inst);
+    /* B publishes, then X fails: the step is an incident and sends nothing */
+    json_t *fail = json_pack("{s:b}", "fail", 1);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = w, .vars = fail}, NULL), BPM_OK);
+    json_decref(fail);
+    assert_non_null(incident(&f));
+    assert_null(published(&f, &n));
+    char *after = state_text(f.inst);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    /* done properly: B's message has an id of its own */
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = w}, NULL), BPM_OK);
+    p = published(&f, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(p->node->id, "B");
+    assert_string_equal(json_string_value(json_object_get(p->value, "exchange")), "amq.topic");
+    assert_string_not_equal(p->key, first_id);
+    assert_int_equal(f.inst->state, BPM_INST_COMPLETED);
+    teardown(&f);
+    /* the same inputs give the same message id */
+    setup_doc(&f, publisher);
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START, .vars = vars}, NULL), BPM_OK);
+    assert_string_equal(published(&f, &n)->key, first_id);
+    json_decref(vars);
     teardown(&f);
 }
 
@@ -338,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_command_errors),
         cmocka_unit_test(test_suspend_resume_cancel),
         cmocka_unit_test(test_modify),
+        cmocka_unit_test(test_publish),
     };
     return cmocka_run_group_tests_name("exec", tests, NULL, NULL);
 }
