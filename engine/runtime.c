@@ -378,6 +378,12 @@ bpm_rc bpm_runtime_run_all(const bpm_runtime *rt, const bpm_runtime_item *items,
     const bpm_store *s = &rt->store;
     tx t = {.rt = rt, .arena = bpm_arena_new()};
     bpm_rc rc = s->ops->begin(s->self, err);
+    if (!rc && s->ops->lock_many && n > 1) {
+        const char **ids = bpm_arena_calloc(t.arena, n, sizeof *ids);
+        for (size_t k = 0; k < n; k++)
+            ids[k] = items[k].instance_id;
+        rc = s->ops->lock_many(s->self, ids, n, err);
+    }
     size_t i = 0;
     for (; !rc && i < n; i++) {
         run_args a = {.instance_id = items[i].instance_id, .cmd = &items[i].cmd};

@@ -376,7 +376,7 @@ static bpm_rc m_take_buffered(void *self, const char *name, const char *key, con
 static const bpm_store_ops memory_ops = {m_begin,  m_commit,         m_rollback,       m_new_id,
                                          m_model,  m_create,         m_lock,           m_save,
                                          m_find,   m_start_triggers, m_latest,         m_buffer_message,
-                                         m_take_buffered};
+                                         m_take_buffered,  NULL};
 
 /* ---- durable mode: a real store decides, memory mirrors it for the trace -------- */
 
@@ -475,7 +475,7 @@ static bpm_rc d_take_buffered(void *self, const char *name, const char *key, con
 static const bpm_store_ops durable_ops = {d_begin,  d_commit,         d_rollback,       d_new_id,
                                           d_model,  d_create,         d_lock,           d_save,
                                           d_find,   d_start_triggers, d_latest,         d_buffer_message,
-                                          d_take_buffered};
+                                          d_take_buffered,  NULL};
 
 /* ---- the sim API ------------------------------------------------------------------ */
 

@@ -80,6 +80,10 @@ typedef struct bpm_store_ops {
      * *vars is a new reference ({} when it carried none), or NULL if none. */
     bpm_rc (*take_buffered)(void *self, const char *name, const char *key, const char *business_key, int64_t now_ms,
                             json_t **vars, bpm_err *err);
+    /* Optional (may be NULL): locks n instances at once, ahead of the
+     * lock() calls of a batch of commands on them in this transaction, so
+     * a batch pays one lock round trip instead of one per command. */
+    bpm_rc (*lock_many)(void *self, const char *const *ids, size_t n, bpm_err *err);
 } bpm_store_ops;
 
 typedef struct bpm_store {

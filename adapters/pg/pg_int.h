@@ -33,6 +33,9 @@ struct bpm_pgstore {
     bool pipe_open;   /* in pipeline mode, results not read yet */
     bool pipe_failed; /* a send failed: the connection is in trouble */
     int pipe_sent;    /* statements sent in the open pipeline */
+    /* rows locked by lock_many() in this transaction, each read once */
+    PGresult *locked;
+    bool *locked_used;
     /* an instance created in this transaction, written by its first save */
     char pending_id[48];
     char pending_user[128];

@@ -41,6 +41,8 @@ void bpm_pgstore_free(bpm_pgstore *s)
         close(s->urandom);
     free(s->dedupe_source);
     free(s->dedupe_id);
+    PQclear(s->locked);
+    free(s->locked_used);
     free(s);
 }
 
@@ -49,6 +51,7 @@ static PGconn *conn(bpm_pgstore *s) { return bpm_pg_conn(s->pg); }
 /* ---- small helpers -------------------------------------------------------------- */
 
 static bpm_rc pipe_enter(bpm_pgstore *s, bpm_err *err);
+static void forget_locked(bpm_pgstore *s);
 static void pipe_send(bpm_pgstore *s, const char *sql, int n, const char *const *params);
 static bpm_rc pipe_sync(bpm_pgstore *s, PGresult **last, const char *doing, bpm_err *err);
 
@@ -141,6 +144,7 @@ static bpm_rc s_begin(void *self, bpm_err *err)
  * the pipeline's sync. */
 static void abandon(bpm_pgstore *s)
 {
+    forget_locked(s);
     if (s->pipe_open)
         pipe_sync(s, NULL, "end a failed transaction", NULL);
     if (s->tx == 2)
@@ -165,6 +169,7 @@ static bpm_rc s_commit(void *self, bpm_err *err)
             abandon(s);
     }
     s->tx = 0;
+    forget_locked(s);
     if (rc == BPM_OK && s->counters) {
         atomic_fetch_add(&s->counters->started, s->n_started);
         atomic_fetch_add(&s->counters->completed, s->n_completed);
@@ -295,33 +300,23 @@ static char *state_document(const bpm_inst *inst)
     return doc;
 }
 
-static bpm_rc s_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
+#define LOCK_COLUMNS                                                                                              \
+    "select definition_id, state_json, id, definition_key, business_key, parent_instance_id, parent_wait, state,"   \
+    " suspended from process_instance"
+
+/* An instance from row r of a LOCK_COLUMNS result. */
+static bpm_rc load_row(bpm_pgstore *s, const PGresult *res, int r, const char *id, bpm_inst **out, bpm_err *err)
 {
-    bpm_pgstore *s = self;
-    const char *params[1] = {id};
-    PGresult *res = NULL;
-    bpm_rc rc = q(s,
-                  "select definition_id, state_json, id, definition_key, business_key, parent_instance_id, parent_wait,"
-                  " state, suspended from process_instance where id = $1 for update",
-                  1, params, &res, "lock a process instance", err);
-    if (rc)
-        return rc;
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        return bpm_err_set(err, BPM_NOT_FOUND, "process instance \"%s\" does not exist", id);
-    }
     if (!s->first_instance[0])
         snprintf(s->first_instance, sizeof s->first_instance, "%s", id);
     const bpm_model *m = NULL;
     const bpm_process *p = NULL;
     char def[256];
-    snprintf(def, sizeof def, "%s", PQgetvalue(res, 0, 0));
+    snprintf(def, sizeof def, "%s", PQgetvalue(res, r, 0));
     json_error_t je;
-    json_t *state = json_loads(PQgetvalue(res, 0, 1), 0, &je);
-    if (!state) {
-        PQclear(res);
+    json_t *state = json_loads(PQgetvalue(res, r, 1), 0, &je);
+    if (!state)
         return bpm_err_set(err, BPM_INTERNAL, "the state of instance \"%s\" is not JSON: %s", id, je.text);
-    }
     /* the columns after state_json, in the order selected */
     static const struct {
         const char *member;
@@ -330,18 +325,86 @@ static bpm_rc s_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
                 {"parentWait", 'i'}, {"state", 's'}, {"suspended", 'b'}};
     json_object_set_new(state, "definitionId", json_string(def));
     for (int k = 0; k < (int)(sizeof cols / sizeof cols[0]); k++) {
-        if (PQgetisnull(res, 0, k + 2))
+        if (PQgetisnull(res, r, k + 2))
             continue;
-        const char *v = PQgetvalue(res, 0, k + 2);
+        const char *v = PQgetvalue(res, r, k + 2);
         json_object_set_new(state, cols[k].member,
                             cols[k].type == 'i'   ? json_integer(strtoll(v, NULL, 10))
                             : cols[k].type == 'b' ? json_boolean(v[0] == 't')
                                                   : json_string(v));
     }
-    PQclear(res);
-    if ((rc = s_model(s, def, &m, &p, err)) == BPM_OK)
+    bpm_rc rc = s_model(s, def, &m, &p, err);
+    if (rc == BPM_OK)
         rc = bpm_inst_from_json(p, state, out, err);
     json_decref(state);
+    return rc;
+}
+
+static void forget_locked(bpm_pgstore *s)
+{
+    PQclear(s->locked);
+    s->locked = NULL;
+    free(s->locked_used);
+    s->locked_used = NULL;
+}
+
+/* Locks the rows of n instances in one statement, in id order (so two such
+ * batches cannot deadlock), and keeps them: each lock() of one of them in
+ * this transaction reads its row from here once, without a round trip. */
+static bpm_rc s_lock_many(void *self, const char *const *ids, size_t n, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    forget_locked(s);
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++)
+        len += 2 * strlen(ids[i]) + 3;
+    char *arr = bpm_xmalloc(len), *w = arr;
+    *w++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *w++ = ',';
+        *w++ = '"';
+        for (const char *c = ids[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *w++ = '\\';
+            *w++ = *c;
+        }
+        *w++ = '"';
+    }
+    *w++ = '}';
+    *w = '\0';
+    const char *params[1] = {arr};
+    PGresult *res = NULL;
+    bpm_rc rc = q(s, LOCK_COLUMNS " where id = any ($1::text[]) order by id for update", 1, params, &res,
+                  "lock process instances", err);
+    free(arr);
+    if (rc)
+        return rc;
+    s->locked = res;
+    s->locked_used = bpm_xcalloc((size_t)PQntuples(res) + 1, sizeof *s->locked_used);
+    return BPM_OK;
+}
+
+static bpm_rc s_lock(void *self, const char *id, bpm_inst **out, bpm_err *err)
+{
+    bpm_pgstore *s = self;
+    if (s->locked) /* locked already by lock_many: once (a second step must see the first one's writes) */
+        for (int r = 0; r < PQntuples(s->locked); r++)
+            if (!s->locked_used[r] && strcmp(PQgetvalue(s->locked, r, 2), id) == 0) {
+                s->locked_used[r] = true;
+                return load_row(s, s->locked, r, id, out, err);
+            }
+    const char *params[1] = {id};
+    PGresult *res = NULL;
+    bpm_rc rc = q(s, LOCK_COLUMNS " where id = $1 for update", 1, params, &res, "lock a process instance", err);
+    if (rc)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return bpm_err_set(err, BPM_NOT_FOUND, "process instance \"%s\" does not exist", id);
+    }
+    rc = load_row(s, res, 0, id, out, err);
+    PQclear(res);
     return rc;
 }
 
@@ -1057,7 +1120,7 @@ static bpm_rc s_take_buffered(void *self, const char *name, const char *key, con
 
 static const bpm_store_ops pg_ops = {s_begin,  s_commit,         s_rollback, s_new_id,         s_model,
                                      s_create, s_lock,           s_save,     s_find,           s_start_triggers,
-                                     s_latest, s_buffer_message, s_take_buffered};
+                                     s_latest, s_buffer_message, s_take_buffered, s_lock_many};
 
 bpm_store bpm_pgstore_port(bpm_pgstore *s) { return (bpm_store){&pg_ops, s}; }
 
