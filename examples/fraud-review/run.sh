@@ -103,6 +103,16 @@ mvar() { # a monitor's variable (JSON), by card
 review_task() { # the open review task of a card's case: "ID NAME"
   api "/task?processInstanceBusinessKey=$1&taskDefinitionKey=$2" | jq -r '.[0] // empty | .id + " " + .name'
 }
+# an earlier run's instances and their history would take this run's
+# events (same business keys, same transaction ids): remove them first
+for key in card-monitor fraud-case; do
+  for id in $(curl -sf "$base/process-instance?processDefinitionKey=$key" | jq -r '.[].id'); do
+    curl -sf -X DELETE "$base/process-instance/$id" >/dev/null || true
+  done
+  for id in $(curl -sf "$base/history/process-instance?processDefinitionKey=$key" | jq -r '.[].id'); do
+    curl -sf -X DELETE "$base/history/process-instance/$id" >/dev/null || true
+  done
+done
 say "bpmnd serves Camunda 7's REST API on $base; the card service listens on $cards."
 
 step "1. Deploy fraud-review.bpmn (card-monitor and fraud-case) as Camunda Modeler does"

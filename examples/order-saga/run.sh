@@ -61,6 +61,16 @@ started $!
 base="http://127.0.0.1:$port/engine-rest"
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.1; done
 curl -sf "http://127.0.0.1:$port/ready" >/dev/null || { cat "$work/bpmnd.log" >&2; die "bpmnd did not start"; }
+# an earlier run's instances and their history would take this run's
+# events (same business keys, same transaction ids): remove them first
+for key in order-saga; do
+  for id in $(curl -sf "$base/process-instance?processDefinitionKey=$key" | jq -r '.[].id'); do
+    curl -sf -X DELETE "$base/process-instance/$id" >/dev/null || true
+  done
+  for id in $(curl -sf "$base/history/process-instance?processDefinitionKey=$key" | jq -r '.[].id'); do
+    curl -sf -X DELETE "$base/history/process-instance/$id" >/dev/null || true
+  done
+done
 say "bpmnd serves Camunda 7's REST API on $base"
 
 step "1. Deploy order-saga.bpmn as Camunda Modeler does (POST /deployment/create)"

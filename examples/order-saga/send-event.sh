@@ -8,10 +8,11 @@
 # publishes to the queue instead and this script is no longer needed.
 #
 #   send-event.sh BASE_URL [FILE]     (BASE_URL: http://HOST:PORT/engine-rest; FILE: default stdin)
+#   send-event.sh --print [FILE]      prints the request bodies instead of sending them
 #
 # Prints one line per event; exits 1 when bpmnd refused one.
 set -euo pipefail
-base=${1:?usage: send-event.sh BASE_URL [FILE]}
+base=${1:?usage: send-event.sh BASE_URL|--print [FILE]}
 input=${2:--}
 # mapping.lua, in jq: the event to {messageName, businessKey, processVariables}
 map='
@@ -33,6 +34,7 @@ while IFS= read -r line || [ -n "$line" ]; do
   if ! req=$(jq -c "$map" <<<"$line" 2>&1); then
     echo "  [order-service] $id: not sent: $req"; rc=1; continue
   fi
+  if [ "$base" = --print ]; then echo "$req"; continue; fi
   code=$(curl -s -o /tmp/send-event.$$ -w '%{http_code}' -H 'Content-Type: application/json' -d "$req" "$base/message") || code=000
   if [ "${code:0:1}" = 2 ]; then
     echo "  [order-service] $id: OrderPlaced $(jq -r .businessKey <<<"$req") delivered"

@@ -21,9 +21,9 @@ var() { # an instance's variable, from the history (works for running and ended 
   get "/history/variable-instance?processInstanceId=$1&variableName=$2" | jq -r '.[0].value // empty'
 }
 inst=$(get "/process-instance?businessKey=$order&processDefinitionKey=order-saga" | jq -r '.[0].id // empty')
-if [ -n "$inst" ]; then
-  leaves=$(get "/process-instance/$inst/activity-instances" |
-    jq -r '[.. | objects | select(has("activityId") and (.childActivityInstances | length) == 0) | .activityId] | join(" ")')
+# the instance may end between two calls: then the history answers
+if [ -n "$inst" ] && tree=$(get "/process-instance/$inst/activity-instances" 2>/dev/null); then
+  leaves=$(jq -r '[.. | objects | select(has("activityId") and (.childActivityInstances | length) == 0) | .activityId] | join(" ")' <<<"$tree")
   case " $leaves " in
   *" Task_ReleaseInventory "*) state="cancelling: releasing the reservation ($(var "$inst" cancelReason))" ;;
   *" Task_ReserveInventory "*) state="reserving inventory" ;;
@@ -32,7 +32,7 @@ if [ -n "$inst" ]; then
   *) state="in progress ($leaves)" ;;
   esac
   failure=$(get "/external-task?processInstanceId=$inst" |
-    jq -r '[.[] | select(.errorMessage != null)][0] // empty | "attempt failed: \(.errorMessage); \(.retries) \(if .retries == 1 then "retry" else "retries" end) left"')
+    jq -r '[.[] | select(.errorMessage != null)][0] // empty | "attempt failed: \(.errorMessage); \(.retries) \(if .retries == 1 then "retry" else "retries" end) left"') || true
   [ -n "$failure" ] && state="$state ($failure)"
   echo "$order: $state"
   exit 0
