@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The order saga end to end (examples/order-saga/run.sh) on the test
+# database: three orders placed through send-event.sh, three workers on
+# camunda-external-task-client-js. Then what it left behind: ORDER-1
+# completed (reserved, charged once, shipped); ORDER-2 cancelled (declined,
+# the reservation released by the compensation handler, nothing shipped);
+# ORDER-3 retried (two failures with retries left, each in the history,
+# then charged and completed, no incident). status.sh answers for every
+# order, also after the end; the states run.sh watched were in order. And
+# mapping.lua (for the RabbitMQ consumer) maps the orders exactly as
+# send-event.sh does.
+set -u
+. "$(dirname "$0")/lib.sh"
+example="$src/examples/order-saga"
+if [ ! -d "$example/node_modules/camunda-external-task-client-js" ]; then
+  (cd "$example" && npm ci --no-audit --no-fund >/dev/null 2>&1) || { echo "npm ci failed in $example"; exit 1; }
+fi
+fresh_schema
+work=$(mktemp -d /tmp/bpmnd-order-saga.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+t0=$(date +%s)
+BPMND="$build/adapters/server/bpmnd" BPMNCTL="$c" ORDER_SAGA_WORK="$work" ORDER_SAGA_PORT=$((20000 + RANDOM % 12000)) \
+  WORK_DELAY_MS=200 bash "$example/run.sh" >"$work/out" 2>&1
+rc=$?
+took=$(( $(date +%s) - t0 ))
+check "run.sh succeeds (in ${took}s)" '[ $rc = 0 ] || { cat "$work/out"; false; }'
+check "it takes well under a minute" '[ $took -lt 40 ]'
+q() { sql "$1"; }
+inst() { q "select id from process_instance where definition_key = 'order-saga' and business_key = '$1'"; }
+var() { q "select value::text from variable where instance_id = '$(inst "$1")' and name = '$2' order by scope_id limit 1"; }
+passed() { q "select count(*) from history where instance_id = '$(inst "$1")' and kind = 'leave' and element_id = '$2'"; }
+acts() { # the worker actions recorded for ORDER ($1), in order, space separated
+  python3 -c "import json,sys; print(' '.join(r['worker'] + ':' + r['action'] for r in map(json.loads, open(sys.argv[1])) if r['orderId'] == sys.argv[2]))" "$work/record.jsonl" "$1"
+}
+
+check "three orders, one instance each, business key = order id" '[ "$(q "select string_agg(business_key, '"' '"' order by business_key) from process_instance where definition_key = '"'"'order-saga'"'"'")" = "ORDER-1 ORDER-2 ORDER-3" ]'
+check "all three ended; nothing left open (task, job, incident)" '[ "$(q "select count(*) from process_instance where definition_key = '"'"'order-saga'"'"' and state <> '"'"'completed'"'"'")" = 0 ] && [ "$(q "select (select count(*) from job) + (select count(*) from incident) + (select count(*) from user_task)")" = 0 ]'
+
+# ORDER-1: the happy path
+check "ORDER-1: reserved, charged once, shipped, in that order" '[ "$(acts ORDER-1)" = "inventory:reserve payment:charge shipping:ship" ]'
+check "ORDER-1: ended at Order completed with the workers' results" '[ "$(passed ORDER-1 EndEvent_OrderCompleted)" = 1 ] && [ "$(var ORDER-1 trackingNumber)" = "\"TRK-ORDER-1\"" ] && [ "$(var ORDER-1 paymentId)" = "\"PAY-ORDER-1\"" ]'
+
+# ORDER-2: declined, compensated
+check "ORDER-2: reserved, declined, then the reservation released; never shipped" '[ "$(acts ORDER-2)" = "inventory:reserve payment:declined inventory:release" ]'
+check "ORDER-2: the error boundary caught PAYMENT_DECLINED and the compensation handler ran once" '[ "$(passed ORDER-2 BoundaryEvent_PaymentDeclined)" = 1 ] && [ "$(passed ORDER-2 Task_ReleaseInventory)" = 1 ] && [ "$(passed ORDER-2 Task_ArrangeShipping)" = 0 ]'
+check "ORDER-2: ended at Order cancelled, with the reason and the released reservation" '[ "$(passed ORDER-2 EndEvent_OrderCancelled)" = 1 ] && [ "$(passed ORDER-2 EndEvent_OrderCompleted)" = 0 ] && [ "$(var ORDER-2 cancelReason)" = "\"card declined by the issuer\"" ] && [ "$(var ORDER-2 releasedReservation)" = "\"RES-ORDER-2\"" ]'
+
+# ORDER-3: transient failures retried
+check "ORDER-3: two failures with retries left, then charged on the third attempt, then shipped" '[ "$(acts ORDER-3)" = "inventory:reserve payment:failure payment:failure payment:charge shipping:ship" ]'
+check "ORDER-3: the failures are in the history with their retries (2, 1), no incident" '[ "$(q "select string_agg(detail->>'"'"'retries'"'"', '"' '"' order by seq) from history where instance_id = '"'"'$(inst ORDER-3)'"'"' and kind = '"'"'job-failed'"'"'")" = "2 1" ] && [ "$(q "select count(*) from history where instance_id = '"'"'$(inst ORDER-3)'"'"' and kind = '"'"'incident'"'"'")" = 0 ]'
+check "ORDER-3: the retries waited for the retry timeout (attempts at least 1 s apart)" 'python3 -c "
+import json,sys,datetime
+t=[datetime.datetime.fromisoformat(r[\"at\"].replace(\"Z\",\"+00:00\")) for r in map(json.loads, open(sys.argv[1])) if r[\"orderId\"] == \"ORDER-3\" and r[\"worker\"] == \"payment\"]
+assert len(t) == 3 and all((b - a).total_seconds() >= 0.9 for a, b in zip(t, t[1:])), t
+" "$work/record.jsonl"'
+check "ORDER-3: completed" '[ "$(passed ORDER-3 EndEvent_OrderCompleted)" = 1 ] && [ "$(var ORDER-3 paymentId)" = "\"PAY-ORDER-3\"" ]'
+
+# the state, by order id, as run.sh watched it and after the end
+watched() { # the states run.sh saw for ORDER ($1) follow the saga's order and end as $2 says
+  python3 - "$work/states.txt" "$1" "$2" <<'PY'
+import re, sys
+rank = [("reserving inventory", 0), ("charging payment", 1), ("cancelling", 2), ("arranging shipping", 2),
+        ("cancelled", 3), ("completed", 3)]
+seen = [l.split(": ", 1)[1].strip() for l in open(sys.argv[1]) if l.startswith(sys.argv[2] + ": ")]
+ranks = [next(r for k, r in rank if s.startswith(k)) for s in seen]
+assert ranks == sorted(ranks), seen
+assert re.fullmatch(sys.argv[3], seen[-1]), seen
+PY
+}
+check "the watched states of ORDER-1 follow the saga and end completed" 'watched ORDER-1 "completed \(tracking TRK-ORDER-1\)"'
+check "the watched states of ORDER-2 follow the saga and end cancelled" 'watched ORDER-2 "cancelled \(payment declined: card declined by the issuer; reservation RES-ORDER-2 released\)"'
+check "the watched states of ORDER-3 follow the saga and end completed" 'watched ORDER-3 "completed \(tracking TRK-ORDER-3\)"'
+check "the failed attempts of ORDER-3 were visible through status.sh (retries left)" 'grep -Eq "^ORDER-3: charging payment \(attempt failed: payment gateway timeout; [12] retr(y|ies) left\)$" "$work/states.txt"'
+check "no order was ever unknown while it ran" '! grep -q ": unknown" "$work/states.txt"'
+
+# status.sh after the end, through a bpmnd of our own
+start_bpmnd --auth off
+check "status.sh ORDER-1 after the end" '[ "$(bash "$example/status.sh" ORDER-1 "$base")" = "ORDER-1: completed (tracking TRK-ORDER-1)" ]'
+check "status.sh ORDER-2 after the end" '[ "$(bash "$example/status.sh" ORDER-2 "$base")" = "ORDER-2: cancelled (payment declined: card declined by the issuer; reservation RES-ORDER-2 released)" ]'
+check "status.sh of an unknown order" '[ "$(bash "$example/status.sh" ORDER-9 "$base")" = "ORDER-9: unknown" ]'
+check "run.sh stopped what it started (bpmnd, three workers)" '[ "$(wc -l <"$work/pids")" = 4 ] && ! ps -o pid= -p "$(paste -sd, "$work/pids")" >/dev/null'
+
+# mapping.lua for the RabbitMQ consumer = what send-event.sh sends today
+check "mapping.lua, run in bpmnd's sandbox, maps each order as send-event.sh does" 'python3 "$src/tests/e2e/check_mapping.py" "$c" "$example" "$example/orders.jsonl" >"$work/mapping.out" || { cat "$work/mapping.out"; false; }'
+
+echo "order_saga: $pass passed, $fail failed"
+[ $fail -eq 0 ] || { echo "--- run.sh"; cat "$work/out"; echo "--- bpmnd"; cat "$work/bpmnd.log"; }
+[ $fail -eq 0 ]
