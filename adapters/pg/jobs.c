@@ -52,13 +52,14 @@ bpm_rc bpm_jobs_acquire(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t 
      *         them must not be evaluated before they are sorted);
      *   mine: tried one by one until we have as many as the first max jobs
      *         have (LIMIT stops the tries, so no lock is taken unused);
-     *   the due jobs of mine, off the (instance_id, wait_id) index, locked
-     *         with the usual owner and expiry (FOR UPDATE SKIP LOCKED). The
-     *         due condition is wrapped in IS TRUE so that it is no index
-     *         condition: after 100,000 timers of one moment were written,
-     *         the statistics say almost nothing is due, and the planner
-     *         would walk job_due through every due job to find these few
-     *         instances. */
+     *   the due jobs of mine, instance by instance (a lateral join) off
+     *         the (instance_id, wait_id) index, locked with the usual owner
+     *         and expiry (FOR UPDATE SKIP LOCKED). The due condition is
+     *         wrapped in IS TRUE so that it is no index condition: with
+     *         statistics that lag behind (100,000 timers written for one
+     *         moment, 20,000 continuations) the planner would otherwise walk
+     *         job_due through every due job, testing each against the list
+     *         of these few instances. */
     if ((rc = bpm_pg_exec(pg, "select pg_advisory_unlock_all()", err)))
         return rc;
     rc = run(pg,
@@ -76,12 +77,12 @@ bpm_rc bpm_jobs_acquire(bpm_pg *pg, const char *worker, int64_t now_ms, int64_t 
              " mine as materialized (select instance_id from inst where pg_try_advisory_lock(" JOB_LOCK_CLASS
              ", hashtext(instance_id)) limit (select count(distinct instance_id) from cand where n <= $4::int))"
              " update job j set lock_owner = $1, lock_expires_at = $3::timestamptz"
-             " from (select x.id from job x where x.instance_id = any (array(select instance_id from mine))"
-             " and x.kind in ('async', 'timer', 'connector') and (x.due_at <= $2::timestamptz) is true"
-             " and not x.suspended"
-             " and (x.retries is null or x.retries > 0)"
-             " and (x.lock_owner is null or x.lock_expires_at < $2::timestamptz)"
-             " for update of x skip locked) picked"
+             " from (select x.id from mine m, lateral (select y.id from job y where y.instance_id = m.instance_id"
+             " and y.kind in ('async', 'timer', 'connector') and (y.due_at <= $2::timestamptz) is true"
+             " and not y.suspended"
+             " and (y.retries is null or y.retries > 0)"
+             " and (y.lock_owner is null or y.lock_expires_at < $2::timestamptz)"
+             " for update of y skip locked) x) picked"
              " where j.id = picked.id"
              " returning j.id, j.instance_id, j.wait_id, j.kind, j.element_id, coalesce(j.retries, -1),"
              " j.retry_cycle, (extract(epoch from j.due_at) * 1000)::bigint",
