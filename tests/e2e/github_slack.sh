@@ -81,6 +81,7 @@ check "run.sh stopped what it started (bpmnd, Slack)" '[ "$(wc -l <"$work/pids")
 # ---- the mapping on its own: what is not a push to a branch changes nothing --------------
 bpmnd_log="$work/bpmnd2.log"
 cd "$example" && start_bpmnd --config bpmnd.conf --worker-threads 0 && cd - >/dev/null
+trap 'kill $bpmnd_pid 2>/dev/null; wait $bpmnd_pid 2>/dev/null; rm -rf "$work"' EXIT # start_bpmnd set its own
 hooks=${base%/engine-rest}/webhooks/github
 sign() { python3 -c 'import hashlib, hmac, os, sys
 print("sha256=" + hmac.new(os.environb[b"GITHUB_WEBHOOK_SECRET"], open(sys.argv[1], "rb").read(), hashlib.sha256).hexdigest())' "$1"; }
