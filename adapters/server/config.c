@@ -86,7 +86,15 @@ static int set_section(bpm_config *c, const char *key, const char *val, const ch
         sec->fields = bpm_xrealloc(sec->fields, (sec->n_fields + 1) * sizeof *sec->fields);
         bpm_config_field *f = &sec->fields[sec->n_fields++];
         snprintf(f->key, sizeof f->key, "%s", field);
-        f->value = bpm_xstrdup(val);
+        /* a mapping file named relative to the configuration file is found
+         * next to it, wherever bpmnd was started from */
+        if (strcmp(field, "mapping") == 0 && val[0] && val[0] != '/' && c->file_dir[0]) {
+            size_t n = strlen(c->file_dir) + strlen(val) + 2;
+            f->value = bpm_xmalloc(n);
+            snprintf(f->value, n, "%s/%s", c->file_dir, val);
+        } else {
+            f->value = bpm_xstrdup(val);
+        }
         snprintf(f->where, sizeof f->where, "%s", where);
         return 0;
     }
@@ -210,6 +218,11 @@ static int load_file(bpm_config *c, const char *path)
         fprintf(stderr, "bpmnd: cannot read the configuration file %s\n", path);
         return 2;
     }
+    const char *slash = strrchr(path, '/');
+    if (slash)
+        snprintf(c->file_dir, sizeof c->file_dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+    else
+        snprintf(c->file_dir, sizeof c->file_dir, ".");
     char line[2048];
     int no = 0, st = 0;
     while (!st && fgets(line, sizeof line, f)) {

@@ -42,6 +42,7 @@ typedef struct bpm_config {
     char history[16];        /* history = full|activity|none */
     bpm_config_section *sections; /* in file order; live for the process */
     size_t n_sections;
+    char file_dir[512]; /* the configuration file's directory: relative paths in it are read from there */
     char amqp_url[1024];     /* amqp.url: RabbitMQ for the outbox relay; empty = no relay */
     int amqp_batch;          /* amqp.batch: outbox rows per relay round, default 100 */
 } bpm_config;

@@ -24,6 +24,9 @@ printf 'local x = 1\nreturn {start = }\n' > "$bad"
 printf 'worker_threads = 0\nwebhook.github.kind = github\nwebhook.github.mapping = %s\n' "$bad" > "$conf"
 out=$("$d" --config "$conf" --listen 127.0.0.1:1 2>&1); rc=$?
 check "a mapping that does not compile names the file and its Lua line" '[ $rc -ne 0 ] && echo "$out" | grep -q "$bad" && echo "$out" | grep -q "line 2"'
+printf 'worker_threads = 0\nwebhook.github.kind = github\nwebhook.github.mapping = %s\n' "$(basename "$bad")" > "$conf"
+out=$(cd / && "$d" --config "$conf" --listen 127.0.0.1:1 2>&1); rc=$?
+check "a relative mapping path is read from the configuration file's directory" '[ $rc -ne 0 ] && echo "$out" | grep -q "$bad" && echo "$out" | grep -q "line 2"'
 printf 'webhook.github.colour = red\n' > "$conf"
 out=$("$d" --config "$conf" 2>&1); rc=$?
 check "an unknown field is named with its file:line" '[ $rc = 2 ] && echo "$out" | grep -q "$conf:1: unknown field \"colour\" of webhook \"github\""'
