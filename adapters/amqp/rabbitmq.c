@@ -474,6 +474,41 @@ static json_t *field_json(const amqp_field_value_t *v)
     }
 }
 
+/* The basic properties other than message id, content type and headers,
+ * by their AMQP 0-9-1 names in camel case (new reference). */
+static json_t *properties_json(const amqp_basic_properties_t *p)
+{
+    json_t *o = json_object();
+    static const struct {
+        const char *name;
+        amqp_flags_t flag;
+        size_t offset;
+    } strs[] = {
+        {"contentEncoding", AMQP_BASIC_CONTENT_ENCODING_FLAG, offsetof(amqp_basic_properties_t, content_encoding)},
+        {"correlationId", AMQP_BASIC_CORRELATION_ID_FLAG, offsetof(amqp_basic_properties_t, correlation_id)},
+        {"replyTo", AMQP_BASIC_REPLY_TO_FLAG, offsetof(amqp_basic_properties_t, reply_to)},
+        {"expiration", AMQP_BASIC_EXPIRATION_FLAG, offsetof(amqp_basic_properties_t, expiration)},
+        {"type", AMQP_BASIC_TYPE_FLAG, offsetof(amqp_basic_properties_t, type)},
+        {"userId", AMQP_BASIC_USER_ID_FLAG, offsetof(amqp_basic_properties_t, user_id)},
+        {"appId", AMQP_BASIC_APP_ID_FLAG, offsetof(amqp_basic_properties_t, app_id)},
+    };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        if (!(p->_flags & strs[i].flag))
+            continue;
+        const amqp_bytes_t *b = (const amqp_bytes_t *)((const char *)p + strs[i].offset);
+        json_t *v = json_stringn(b->bytes, b->len);
+        if (v)
+            json_object_set_new(o, strs[i].name, v);
+    }
+    if (p->_flags & AMQP_BASIC_TIMESTAMP_FLAG)
+        json_object_set_new(o, "timestamp", json_integer((json_int_t)p->timestamp));
+    if (p->_flags & AMQP_BASIC_PRIORITY_FLAG)
+        json_object_set_new(o, "priority", json_integer(p->priority));
+    if (p->_flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
+        json_object_set_new(o, "deliveryMode", json_integer(p->delivery_mode));
+    return o;
+}
+
 static bpm_rc declare(rmq *q, amqp_channel_t ch, const char *queue, bpm_err *err)
 {
     amqp_queue_declare(q->conn, ch, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table);
@@ -598,17 +633,25 @@ static bpm_rc r_consume(void *self, const bpm_bridge_consume *cfg, bpm_bridge_ha
         } else {
             headers = json_object();
         }
+        json_t *props = properties_json(p);
+        char exch[256], rkey[256];
+        snprintf(exch, sizeof exch, "%.*s", (int)env.exchange.len, (const char *)env.exchange.bytes);
+        snprintf(rkey, sizeof rkey, "%.*s", (int)env.routing_key.len, (const char *)env.routing_key.bytes);
         uint64_t key = id[0] ? fnv(id, strlen(id), 14695981039346656037ULL)
                              : fnv(env.message.body.bytes, env.message.body.len, 1469598103934665603ULL);
         unsigned *slot = fail_slot(f, key, false);
         bpm_bridge_delivery d = {.source = cfg->source, .message_id = id[0] ? id : NULL,
                                  .body = env.message.body.bytes, .body_len = env.message.body.len,
                                  .content_type = ct[0] ? ct : NULL, .headers = headers,
+                                 .exchange = exch, .routing_key = rkey, .properties = props,
                                  .redelivered = env.redelivered, .failures = slot ? *slot : 0};
         char reason[512] = "";
         bpm_bridge_verdict v = fn(ud, &d, reason, sizeof reason);
         int st = AMQP_STATUS_OK;
-        if (v == BPM_BRIDGE_OK) {
+        if (v == BPM_BRIDGE_REQUEUE) {
+            st = amqp_basic_nack(q->conn, ch, env.delivery_tag, 0, 1); /* not counted: not the message's fault */
+            got.requeued++;
+        } else if (v == BPM_BRIDGE_OK) {
             st = amqp_basic_ack(q->conn, ch, env.delivery_tag, 0);
             if (slot)
                 *slot = 0;
@@ -637,6 +680,7 @@ static bpm_rc r_consume(void *self, const bpm_bridge_consume *cfg, bpm_bridge_ha
             }
         }
         json_decref(headers);
+        json_decref(props);
         amqp_destroy_envelope(&env);
         if (st != AMQP_STATUS_OK)
             rc = bpm_err_set(err, BPM_UNAVAILABLE, "could not acknowledge a delivery: %s", amqp_error_string2(st));

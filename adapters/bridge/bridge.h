@@ -33,6 +33,11 @@ typedef struct bpm_bridge_delivery {
     size_t body_len;
     const char *content_type; /* or NULL */
     const json_t *headers;    /* object (never NULL; may be empty) */
+    const char *exchange;     /* RabbitMQ: the exchange it was published to ("" = the default); or NULL */
+    const char *routing_key;  /* RabbitMQ: its routing key; Kafka: the partition key; or NULL */
+    const json_t *properties; /* object of the broker's other properties (never NULL): RabbitMQ's
+                               * type, correlationId, replyTo, appId, userId, timestamp (seconds),
+                               * expiration, priority, contentEncoding, deliveryMode when set */
     bool redelivered;         /* the broker delivered it before (a consumer died before acking) */
     unsigned failures;        /* earlier RETRY verdicts this consumer counted for this message */
 } bpm_bridge_delivery;
@@ -41,6 +46,7 @@ typedef enum bpm_bridge_verdict {
     BPM_BRIDGE_OK = 0, /* done (e.g. the engine's transaction committed): acknowledged */
     BPM_BRIDGE_RETRY,  /* failed for now: requeued; after max_failures dead-lettered */
     BPM_BRIDGE_REJECT, /* can never succeed: dead-lettered at once */
+    BPM_BRIDGE_REQUEUE, /* not this message's fault (the database is down): requeued, not counted */
 } bpm_bridge_verdict;
 
 /* Handles one delivery. On RETRY or REJECT it writes why into reason
@@ -61,7 +67,7 @@ typedef struct bpm_bridge_consume {
 
 /* Counts of one consume call. */
 typedef struct bpm_bridge_consumed {
-    size_t acked, retried, dead_lettered;
+    size_t acked, retried, dead_lettered, requeued;
 } bpm_bridge_consumed;
 
 typedef struct bpm_bridge_ops {
@@ -78,7 +84,7 @@ typedef struct bpm_bridge_ops {
      * close it and connect again). */
     bpm_rc (*publish)(void *self, bpm_bridge_msg *msgs, size_t n, int timeout_ms, bpm_err *err);
     /* Consumes cfg->source, handing each delivery to fn; acknowledges only
-     * after fn returned OK, requeues on RETRY, dead-letters (the reason in
+     * after fn returned OK, requeues on RETRY (counted) and REQUEUE (not), dead-letters (the reason in
      * the header "x-bpmnd-reason") on REJECT or the max_failures-th RETRY,
      * acknowledging the original only once the dead-letter copy is
      * confirmed. Returns when cfg says so (BPM_OK) or the connection was lost

@@ -14,6 +14,8 @@ static const struct {
     {"worker", bpm_cli_worker, "worker [--threads N] [--once]      run due async continuations and timers"},
     {"relay", bpm_cli_relay,
      "relay [--url URL] [--batch N] [--once]   publish the outbox to RabbitMQ (BPMND_AMQP_URL)"},
+    {"consume", bpm_cli_consume,
+     "consume NAME [--config FILE] [...]   consume a RabbitMQ queue into starts and correlations"},
     {"retry", bpm_cli_retry, "retry JOB_OR_INCIDENT [--user U]   give a failed job its retries back"},
     {"test", bpm_cli_test, "test DIAGRAM SCENARIO...    run scenarios in memory (docs/scenarios.md)"},
     {"audit", bpm_cli_audit,

@@ -11,6 +11,8 @@ int bpm_cli_worker(int argc, char **argv);
 int bpm_cli_retry(int argc, char **argv);
 /* relay [--url URL] [--batch N] [--once]: the outbox relay in the foreground. */
 int bpm_cli_relay(int argc, char **argv);
+/* consume NAME [...]: a queue consumer in the foreground. */
+int bpm_cli_consume(int argc, char **argv);
 /* audit [filters] [--json|--csv]: the audit trail. */
 int bpm_cli_audit(int argc, char **argv);
 /* user, group, token: argv[0] is the command name. */

@@ -15,7 +15,8 @@ static const char usage[] =
     "Serves the Camunda 7 REST API under /engine-rest (default http://localhost:8080/engine-rest) and runs\n"
     "the job executor. Environment: BPMND_LISTEN, BPMND_DATABASE_URL, BPMND_DATA_DIR, BPMND_HTTP_THREADS,\n"
     "BPMND_WORKER_THREADS, BPMND_AUTH, BPMND_MAX_BODY, BPMND_HISTORY, BPMND_AMQP_URL, BPMND_AMQP_BATCH,\n"
-    "BPMND_CONFIG. With amqp.url set, the outbox relay publishes to RabbitMQ (docs/messaging.md).\n";
+    "BPMND_CONFIG. With amqp.url set, the outbox relay publishes to RabbitMQ (docs/messaging.md) and the\n"
+    "amqp.consume.NAME.* sections of the file consume queues into starts and correlations (docs/events.md).\n";
 
 /* Section prefixes and the fields each takes. Values are checked by their
  * reader (adapters/api/webhook.c for webhook), which names file:line too. */
@@ -24,6 +25,7 @@ static const struct {
     const char *const fields[8];
 } section_kinds[] = {
     {"webhook", {"kind", "secret", "mapping", "process", NULL}},
+    {"amqp.consume", {"queue", "mapping", "process", "max_failures", "dead_letter", "prefetch", NULL}},
 };
 
 static bool name_ok(const char *s, size_t n)

@@ -15,7 +15,7 @@ typedef enum bpm_auth_mode {
 
 /* Named sections: "<prefix>.<name>.<field> = value" lines of the file, e.g.
  * webhook.github.kind = github. Prefixes and their fields are registered in
- * config.c (webhook; amqp.consume can join the table). */
+ * config.c (webhook, amqp.consume). */
 typedef struct bpm_config_field {
     char key[32];
     char *value;     /* malloc'd */
@@ -23,7 +23,7 @@ typedef struct bpm_config_field {
 } bpm_config_field;
 
 typedef struct bpm_config_section {
-    const char *prefix; /* static: "webhook" */
+    const char *prefix; /* static: "webhook", "amqp.consume" */
     char name[64];
     char where[600];    /* file:line of its first field */
     bpm_config_field *fields;

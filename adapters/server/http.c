@@ -58,6 +58,8 @@ struct bpm_http {
     bpm_metrics metrics;
     bpm_webhooks *webhooks; /* POST /webhooks/{name} */
     _Atomic(const bpm_relay_stats *) relay; /* the outbox relay's counters, when it runs */
+    bpm_consumer *const *consumers;         /* the queue consumers, when they run */
+    atomic_size_t n_consumers;              /* set after consumers: read it first */
 };
 
 static int64_t mono_ns(void)
@@ -408,6 +410,13 @@ static enum MHD_Result handle(bpm_http *h, request *r, struct MHD_Connection *c,
             memcpy(text + strlen(text), more, strlen(more) + 1);
             free(more);
         }
+        size_t nc = atomic_load(&h->n_consumers);
+        if (nc) {
+            char *more = bpm_metrics_render_consumers(h->consumers, nc);
+            text = bpm_xrealloc(text, strlen(text) + strlen(more) + 1);
+            memcpy(text + strlen(text), more, strlen(more) + 1);
+            free(more);
+        }
         enum MHD_Result ret = send_resp(c, 200, text, strlen(text), "text/plain; version=0.0.4", NULL, false, method);
         free(text);
         return ret;
@@ -662,3 +671,9 @@ void bpm_http_stop(bpm_http *h)
 }
 
 void bpm_http_set_relay(bpm_http *h, const bpm_relay_stats *stats) { atomic_store(&h->relay, stats); }
+
+void bpm_http_set_consumers(bpm_http *h, bpm_consumer *const *cs, size_t n)
+{
+    h->consumers = cs;
+    atomic_store(&h->n_consumers, n); /* sequentially consistent: consumers is visible first */
+}

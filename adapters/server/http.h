@@ -5,6 +5,7 @@
 #define BPM_HTTP_H
 
 #include "config.h"
+#include "consumer.h"
 #include "err.h"
 #include "executor.h"
 #include "pgstore.h"
@@ -22,5 +23,8 @@ bpm_rc bpm_http_start(const bpm_config *cfg, const char *conninfo, const bpm_exe
 void bpm_http_stop(bpm_http *h);
 /* The outbox relay's counters (borrowed; must outlive h) for /metrics. */
 void bpm_http_set_relay(bpm_http *h, const bpm_relay_stats *stats);
+/* The queue consumers (cs[0..n) borrowed; must outlive h) for /metrics. Call
+ * once, before requests can ask for /metrics' consumer lines. */
+void bpm_http_set_consumers(bpm_http *h, bpm_consumer *const *cs, size_t n);
 
 #endif

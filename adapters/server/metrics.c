@@ -147,3 +147,34 @@ char *bpm_metrics_render_relay(const bpm_relay_stats *r)
     b.p[b.n] = '\0';
     return b.p;
 }
+
+char *bpm_metrics_render_consumers(bpm_consumer *const *cs, size_t n)
+{
+    buf b = {bpm_xmalloc(1024), 0, 1024};
+    static const char *const help[][2] = {
+        {"consumed", "Queue messages started, correlated or ignored by the mapping, and acknowledged."},
+        {"duplicates", "Queue messages delivered before (same message id): acknowledged without effect."},
+        {"failed", "Queue messages that failed (retried, or dead-lettered when they cannot succeed)."},
+        {"dead_lettered", "Queue messages moved to the dead-letter queue, the reason attached."},
+        {"requeued", "Queue messages put back while the database was unavailable (not counted as failures)."},
+    };
+    for (size_t k = 0; k < sizeof help / sizeof help[0]; k++) {
+        put(&b, "# HELP bpmnd_amqp_%s_total %s\n# TYPE bpmnd_amqp_%s_total counter\n", help[k][0], help[k][1],
+            help[k][0]);
+        for (size_t i = 0; i < n; i++) {
+            const bpm_consumer_stats *st = bpm_consumer_stats_of(cs[i]);
+            const bpm_consumer_def *d = bpm_consumer_def_of(cs[i]);
+            const atomic_ullong *v = k == 0 ? &st->consumed : k == 1 ? &st->duplicates : k == 2 ? &st->failed
+                                   : k == 3 ? &st->dead_lettered : &st->requeued;
+            put(&b, "bpmnd_amqp_%s_total{consumer=\"%s\",queue=\"%s\"} %llu\n", help[k][0], d->name, d->queue,
+                atomic_load(v));
+        }
+    }
+    put(&b, "# HELP bpmnd_amqp_consumer_up Whether the consumer is connected to the broker.\n"
+            "# TYPE bpmnd_amqp_consumer_up gauge\n");
+    for (size_t i = 0; i < n; i++)
+        put(&b, "bpmnd_amqp_consumer_up{consumer=\"%s\",queue=\"%s\"} %d\n", bpm_consumer_def_of(cs[i])->name,
+            bpm_consumer_def_of(cs[i])->queue, atomic_load(&bpm_consumer_stats_of(cs[i])->broker_up) ? 1 : 0);
+    b.p[b.n] = '\0';
+    return b.p;
+}

@@ -8,6 +8,7 @@
 
 #include "executor.h"
 #include "pgstore.h"
+#include "consumer.h"
 #include "relay.h"
 
 #define BPM_METRICS_ROUTES 256
@@ -33,5 +34,7 @@ void bpm_metrics_webhook(bpm_metrics *m, int outcome);
 char *bpm_metrics_render(bpm_metrics *m, const bpm_executor *ex, const bpm_pgstore_counters *counters);
 /* The outbox relay's lines of the exposition text (malloc'd). */
 char *bpm_metrics_render_relay(const bpm_relay_stats *r);
+/* The queue consumers' lines (malloc'd): cs[0..n) borrowed. */
+char *bpm_metrics_render_consumers(bpm_consumer *const *cs, size_t n);
 
 #endif
