@@ -233,9 +233,10 @@ static void *exec_thread(void *arg)
         int64_t now = w6_due ? w6_due : wall_ms();
         if (bpm_jobs_acquire(e.pg, name, now, 60000, 16, &jobs, &n, a, &err) || n == 0) {
             bpm_arena_free(a);
-            /* drained; or, for a moment, every due instance was being taken
-             * by another thread: then again, a few times */
-            if (n == 0 && ++empty > 3)
+            /* drained only when no job is left at all: an empty acquisition
+             * may just mean that every due instance was being taken by
+             * another thread (16 threads racing for the first due jobs) */
+            if (n == 0 && ++empty > 3 && bpm_jobs_next_due(e.pg) > now)
                 break;
             struct timespec ts = {0, 1000000};
             nanosleep(&ts, NULL);
