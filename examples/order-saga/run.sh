@@ -21,6 +21,8 @@
 # (a publisher retrying after a lost confirm): the consumer drops it, one
 # saga; and two broken OrderPlaced events (a body that is not JSON, an order
 # without an id) end in orders.dlq with their reasons, printed at the end.
+# The saga's end events publish OrderCompleted / OrderCancelled to the queue
+# order-events through bpmnd's outbox (order-events.mjs prints them).
 # While the orders run it prints each one's state as it changes (status.sh,
 # from the REST API). Everything it started is stopped when it exits.
 #
@@ -33,7 +35,8 @@
 # one), ORDER_SAGA_PORT (bpmnd's port; default 8080 when free), WORK_DELAY_MS
 # (each worker's pause before acting; default 400). Leaves in ORDER_SAGA_WORK:
 # record.jsonl (every worker action), published.jsonl (every event
-# published), dead-letters.jsonl (orders.dlq as read at the end), states.txt
+# published), dead-letters.jsonl (orders.dlq as read at the end),
+# order-events.jsonl (the saga's outcome events), states.txt
 # (every state seen), metrics.txt (the consumer's counts), pids, bpmnd.log,
 # *-worker.log.
 set -euo pipefail
@@ -52,7 +55,7 @@ bpmnd=${BPMND:-$root/build/demo/adapters/server/bpmnd}
 ctl=${BPMNCTL:-$root/build/demo/adapters/cli/bpmnctl}
 work=${ORDER_SAGA_WORK:-$(mktemp -d /tmp/order-saga.XXXXXX)}
 mkdir -p "$work"
-rm -f "$work"/{record.jsonl,published.jsonl,dead-letters.jsonl,states.txt,metrics.txt,pids}
+rm -f "$work"/{record.jsonl,published.jsonl,dead-letters.jsonl,order-events.jsonl,states.txt,metrics.txt,pids}
 export no_proxy="127.0.0.1,localhost" NO_PROXY="127.0.0.1,localhost"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
@@ -92,6 +95,7 @@ for key in order-saga; do
   done
 done
 node "$here/dead-letters.mjs" --purge orders.dlq
+node "$here/order-events.mjs" --declare
 say "bpmnd serves Camunda 7's REST API on $base and consumes the RabbitMQ queue orders (bpmnd.conf, mapping.lua)"
 
 step "1. Deploy order-saga.bpmn as Camunda Modeler does (POST /deployment/create)"
@@ -141,7 +145,10 @@ step "7. Where they ended (bpmnctl instances --definition order-saga): one saga 
 step "8. The dead-letter queue orders.dlq: each broken event with bpmnd's reason (x-bpmnd-reason)"
 DLQ_WAIT=2 DLQ_RECORD="$work/dead-letters.jsonl" node "$here/dead-letters.mjs" orders.dlq
 
-step "9. The consumer's counts (GET /metrics)"
+step "9. The saga's own events, published by its end events through bpmnd's outbox (queue order-events)"
+EVENTS_WAIT=3 EVENTS_RECORD="$work/order-events.jsonl" node "$here/order-events.mjs"
+
+step "10. The consumer's counts (GET /metrics)"
 curl -sf "http://127.0.0.1:$port/metrics" | grep '^bpmnd_amqp_.*consumer="orders"' | tee "$work/metrics.txt" | sed 's/^/   /'
 say ""
 say "Ask again any time: examples/order-saga/status.sh ORDER-2 $base"

@@ -10,7 +10,8 @@
 # then charged and completed, no incident). ORDER-1's event published twice
 # with one message id started one saga; the two poison events are in
 # orders.dlq with x-bpmnd-reason (malformed, mapping_refused), nothing
-# started for them. status.sh answers for every order, also after the end;
+# started for them. The end events published OrderCompleted/OrderCancelled
+# through the outbox, one per order, read from the queue order-events. status.sh answers for every order, also after the end;
 # the states run.sh watched were in order.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -100,6 +101,9 @@ check "run.sh showed two dead letters, each with its reason" '[ "$(wc -l <"$work
 dl=$("$build/tests/bridge_tool" "$amqp_url" consume orders.dlq --idle 800 2>/dev/null)
 check "orders.dlq still holds both, x-bpmnd-reason malformed and mapping_refused, from the queue orders" '[ "$(jq -r "[.headers[\"x-bpmnd-reason\"] | split(\":\")[0]] | .[0]" <<<"$dl" | sort | paste -sd" ")" = "malformed mapping_refused" ] && [ "$(jq -r ".headers[\"x-bpmnd-source\"]" <<<"$dl" | sort -u)" = orders ]'
 check "the broken body is kept as it was sent" 'jq -r .body <<<"$dl" | grep -qF "{\"orderId\": \"ORDER-4\", \"customerId\": \"c-9\", \"items\": [{\"sku\": \"BOOK-42\""'
+outcome() { jq -r "select(.body.orderId == \"$1\") | [.type, .body.status, (.body.trackingNumber // .body.releasedReservation), .headers[\"bpmnd-instance-id\"]] | join(\" \")" "$work/order-events.jsonl"; }
+check "the saga's end events published one outcome per order through the outbox (queue order-events), from their instances" '[ "$(wc -l <"$work/order-events.jsonl")" = 3 ] && [ "$(outcome ORDER-1)" = "OrderCompleted completed TRK-ORDER-1 $(inst ORDER-1)" ] && [ "$(outcome ORDER-2)" = "OrderCancelled cancelled RES-ORDER-2 $(inst ORDER-2)" ] && [ "$(outcome ORDER-3)" = "OrderCompleted completed TRK-ORDER-3 $(inst ORDER-3)" ] && [ "$(jq -r .messageId "$work/order-events.jsonl" | sort -u | wc -l)" = 3 ]'
+check "the outbox rows are marked sent" '[ "$(q "select count(*) from outbox where sent_at is not null")" = 3 ] && [ "$(q "select count(*) from outbox")" = 3 ]'
 check "nothing started for the poison events" '[ "$(q "select count(*) from process_instance where definition_key = '"'"'order-saga'"'"'")" = 3 ]'
 
 # status.sh after the end, through a bpmnd of our own
