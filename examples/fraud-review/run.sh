@@ -8,17 +8,21 @@
 #
 # 1. starts the card service stand-in (card-service.py) and bpmnd
 #    (authentication off: loopback only; BPMND_SECRET_CARD_SERVICE_URL
-#    points the diagram's connectors at the stand-in), deploys
-#    fraud-review.bpmn (the processes card-monitor and fraud-case);
-# 2. streams the first part of events.jsonl through send-event.sh (today's
-#    transport: POST /message TransactionReceived, business key = the card;
-#    RabbitMQ later, mapping.lua): card-3333 is used in Germany and in the
+#    points the diagram's connectors at the stand-in) with bpmnd.conf, whose
+#    consumer takes the RabbitMQ queue card.transactions and maps each event
+#    with mapping.lua; deploys fraud-review.bpmn (card-monitor, fraud-case);
+# 2. the card switch (card-switch.mjs, amqplib) streams the first part of
+#    events.jsonl into the queue: card-3333 is used in Germany and in the
 #    USA within 40 minutes: a case, the card is frozen;
-# 3. kills bpmnd (SIGKILL) and starts it again: the windows are process
-#    variables in PostgreSQL, nothing is lost;
-# 4. streams the rest: card-2222's fourth large transaction within ten
-#    minutes (two of them from before the restart): a second case; a
-#    repeated delivery (tx-0005) is dropped by the monitor;
+# 3. bpmnd hangs (SIGSTOP) while the switch streams the next 4 events:
+#    RabbitMQ delivers them to it and they stay unacknowledged (in flight);
+#    bpmnd is killed (SIGKILL); the switch streams the rest while bpmnd is
+#    down (they wait in the queue); bpmnd starts again: the 4 in flight come
+#    again (redelivered) and are taken with the rest, each once; the
+#    windows are process variables in PostgreSQL, nothing is lost;
+# 4. card-2222's fourth large transaction within ten minutes (two of them
+#    from before the kill): a second case; tx-0005 published a second time
+#    (the same message id) is dropped by the consumer;
 # 5. dana (fraud-analysts) decides card-2222's case through the REST task
 #    API: fraud, the card is closed;
 # 6. nobody reviewed card-3333's case: the engine clock moves 4 hours
@@ -26,21 +30,38 @@
 #    "Chase overdue review" task; then dana clears the card: unfrozen.
 # Everything it started is stopped when it exits; the clock is set back.
 #
+# The broker: BPMND_AMQP_URL (amqp://USER:PASSWORD@HOST:PORT/VHOST); without
+# it run.sh runs itself under tools/with-rabbitmq, a private RabbitMQ node
+# stopped at the end.
 # Environment: BPMND and BPMNCTL (the binaries; default build/demo/...),
 # BPMND_DATABASE_URL or BPMND_DATA_DIR (the database, as for bpmnctl),
 # FRAUD_WORK (a directory for logs and records; default a new temporary one),
 # FRAUD_PORT (bpmnd's port; default 8080 when free), RESTART_AFTER (events
-# sent before the restart; default 9). Leaves in FRAUD_WORK: cards.jsonl
-# (every call the card service got), pids, bpmnd.log.
+# consumed before bpmnd hangs; default 9), IN_FLIGHT (events published to the
+# hung bpmnd; default 4). Leaves in FRAUD_WORK: cards.jsonl
+# (every call the card service got), metrics.txt (the consumer's counts
+# before the kill and at the end), pids, bpmnd.log.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+if [ -z "${BPMND_AMQP_URL:-}" ]; then
+  if [ -n "${FRAUD_PRIVATE_BROKER:-}" ]; then
+    [ -n "${BPMND_TEST_AMQP_URL:-}" ] || { echo "run.sh: no RabbitMQ: install rabbitmq-server or set BPMND_AMQP_URL" >&2; exit 1; }
+    export BPMND_AMQP_URL=$BPMND_TEST_AMQP_URL
+  else
+    echo "BPMND_AMQP_URL is not set: starting a private RabbitMQ node (tools/with-rabbitmq)"
+    FRAUD_PRIVATE_BROKER=1 exec "$root/tools/with-rabbitmq" "$0" "$@"
+  fi
+fi
 bpmnd=${BPMND:-$root/build/demo/adapters/server/bpmnd}
 ctl=${BPMNCTL:-$root/build/demo/adapters/cli/bpmnctl}
 work=${FRAUD_WORK:-$(mktemp -d /tmp/fraud-review.XXXXXX)}
 restart_after=${RESTART_AFTER:-9}
+in_flight=${IN_FLIGHT:-4}
+# a replay of the recording is a new stream: its message ids carry this tag
+export STREAM_TAG="replay-$(date +%s%N)/"
 mkdir -p "$work"
-rm -f "$work/cards.jsonl" "$work/cards.port" "$work/pids"
+rm -f "$work/cards.jsonl" "$work/cards.port" "$work/pids" "$work/metrics.txt"
 export no_proxy="127.0.0.1,localhost" NO_PROXY="127.0.0.1,localhost"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 
@@ -68,6 +89,7 @@ until_ok() { # until_ok SECONDS WHAT COMMAND...: polls COMMAND until it succeeds
   done
 }
 
+[ -d "$here/node_modules/amqplib" ] || (cd "$here" && npm ci --no-audit --no-fund >/dev/null) || die "npm ci failed in $here"
 "$ctl" db migrate >/dev/null
 "$ctl" clock --offset PT0S >/dev/null
 
@@ -82,7 +104,7 @@ while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); d
 base="http://127.0.0.1:$port/engine-rest"
 bpmnd_pid=
 start_bpmnd() {
-  BPMND_SECRET_CARD_SERVICE_URL=$cards "$bpmnd" --listen "127.0.0.1:$port" --auth off --worker-threads 2 \
+  BPMND_SECRET_CARD_SERVICE_URL=$cards "$bpmnd" --config "$here/bpmnd.conf" --listen "127.0.0.1:$port" --auth off --worker-threads 2 \
     2>>"$work/bpmnd.log" &
   bpmnd_pid=$!
   started $bpmnd_pid
@@ -92,6 +114,17 @@ start_bpmnd() {
 }
 start_bpmnd
 api() { curl -sf "$base$1"; }
+taken() { # messages the running bpmnd's consumer has taken (consumed + duplicates)
+  curl -sf "http://127.0.0.1:$port/metrics" | awk '/^bpmnd_amqp_(consumed|duplicates)_total\{consumer="transactions"/ {n += $2} END {print n + 0}'
+}
+counts() { curl -sf "http://127.0.0.1:$port/metrics" | grep '^bpmnd_amqp_[a-z_]*{consumer="transactions"' | sed 's/{[^}]*}//' | tr '\n' ' '; }
+stream() { (cd "$here" && node card-switch.mjs -); }
+ready() { # the messages ready in the queue (not delivered to a consumer), from the broker
+  (cd "$here" && node --input-type=module -e '
+    import amqp from "amqplib";
+    const c = await amqp.connect(process.env.BPMND_AMQP_URL), ch = await c.createChannel();
+    const q = await ch.checkQueue("card.transactions"); console.log(q.messageCount); await c.close();')
+}
 post() { curl -sf -H 'Content-Type: application/json' -d "$2" "$base$1"; }
 card_state() { curl -sf "$cards/cards" | jq -r --arg c "$1" '.[$c] // "active"'; }
 monitor() { api "/process-instance?businessKey=$1&processDefinitionKey=card-monitor" | jq -r '.[0].id // empty'; }
@@ -121,23 +154,36 @@ dep=$(curl -s -F deployment-name=fraud-review -F deployment-source="Camunda Mode
 jq -e .id <<<"$dep" >/dev/null 2>&1 || die "the deployment failed: $dep"
 say "   deployment $(jq -r .id <<<"$dep")"
 
-step "2. Transactions stream in (send-event.sh: POST /message TransactionReceived, business key = card), events 1-$restart_after of $(wc -l <"$here/events.jsonl")"
-head -n "$restart_after" "$here/events.jsonl" | "$here/send-event.sh" "$base"
+n_events=$(wc -l <"$here/events.jsonl")
+step "2. The card switch streams transactions into RabbitMQ (card-switch.mjs, queue card.transactions), events 1-$restart_after of $n_events"
+head -n "$restart_after" "$here/events.jsonl" | stream
 until_ok 20 "card-3333 frozen" eval '[ "$(card_state card-3333)" = frozen ]'
+until_ok 20 "the first $restart_after events taken" eval '[ "$(taken)" = "$restart_after" ]'
 say "   rule hit on card-3333: $(mvar card-3333 caseEvidence | jq -r .rule); a fraud case was opened and the card is $(card_state card-3333)"
 say "   card-2222's window so far: $(mvar card-2222 window | jq -r '[.[] | "\(.id) \(.amount)"] | join(", ")')"
+echo "before the kill: $(counts)" >>"$work/metrics.txt"
+say "   the consumer so far: $(counts)"
 
-step "3. bpmnd is killed (SIGKILL) in the middle of the stream and started again"
+step "3. bpmnd hangs (SIGSTOP) while events $((restart_after + 1))-$((restart_after + in_flight)) stream in, is killed (SIGKILL), and the rest stream in while it is down"
+kill -STOP "$bpmnd_pid"
+sed -n "$((restart_after + 1)),$((restart_after + in_flight))p" "$here/events.jsonl" | stream
+say "   RabbitMQ delivered them to the hung bpmnd, unacknowledged (in flight); ready in the queue: $(ready)"
 kill -KILL "$bpmnd_pid"
 wait "$bpmnd_pid" 2>/dev/null || true
+say "   bpmnd killed (SIGKILL)"
+tail -n "+$((restart_after + in_flight + 1))" "$here/events.jsonl" | stream
+say "   waiting in the queue while bpmnd is down: $(ready) (the $in_flight in flight came back, and the rest)"
 start_bpmnd
-say "   back; card-2222's window, read from PostgreSQL: $(mvar card-2222 window | jq -r '[.[] | "\(.id) \(.amount)"] | join(", ")')"
+say "   bpmnd is back; card-2222's window, read from PostgreSQL: $(mvar card-2222 window | jq -r '[.[] | "\(.id) \(.amount)"] | join(", ")')"
 
-step "4. The rest of the stream (tx-0005 is delivered a second time: at-least-once)"
-tail -n "+$((restart_after + 1))" "$here/events.jsonl" | "$here/send-event.sh" "$base"
+step "4. The restarted bpmnd takes the rest of the stream, the redelivered ones included, each once"
+until_ok 20 "the remaining $((n_events - restart_after)) events taken" eval '[ "$(taken)" = "$((n_events - restart_after))" ]'
 until_ok 20 "card-2222 frozen" eval '[ "$(card_state card-2222)" = frozen ]'
+echo "after the restart: $(counts)" >>"$work/metrics.txt"
+say "   the consumer since the restart: $(counts)(tx-0005 came twice with the same message id: dropped)"
 say "   rule hit on card-2222: $(mvar card-2222 caseEvidence | jq -r '.rule + " (" + (.transactions | join(", ")) + ")"')"
-say "   repeated deliveries dropped by card-2222's monitor: $(mvar card-2222 duplicatesDropped)"
+dropped=$(mvar card-2222 duplicatesDropped || true)
+say "   card-2222's monitor counted $(mvar card-2222 transactionCount) transactions; repeats that reached it: ${dropped:-none}"
 for c in card-1111 card-4444 card-5555; do
   hits=$(mvar "$c" hits || true)
   say "   $c: $(mvar "$c" transactionCount) transactions, ${hits:-no} rule hits, card $(card_state "$c")"

@@ -11,6 +11,7 @@ const client = makeClient("inventory-worker");
 const reservations = new Map(); // orderId -> {reservationId, items}
 
 client.subscribe("inventory-reserve", async ({ task, taskService }) => {
+  const receivedAt = performance.timeOrigin + performance.now(); // ms since the epoch (the latency benchmark)
   await work();
   const orderId = task.variables.get("orderId");
   const items = task.variables.get("items") || [];
@@ -21,7 +22,7 @@ client.subscribe("inventory-reserve", async ({ task, taskService }) => {
   await taskService.complete(task, vars);
   const what = items.map((i) => `${i.quantity} x ${i.sku}`).join(", ");
   say("inventory", `${orderId}: reserved ${what} (${reservationId})`);
-  record({ worker: "inventory", action: "reserve", orderId, reservationId, taskId: task.id });
+  record({ worker: "inventory", action: "reserve", orderId, reservationId, taskId: task.id, receivedAt });
 });
 
 client.subscribe("inventory-release", async ({ task, taskService }) => {

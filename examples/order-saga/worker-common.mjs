@@ -13,6 +13,9 @@ export function makeClient(workerId) {
   const client = new Client({
     baseUrl, workerId, interceptors,
     asyncResponseTimeout: 10000, // long polling: bpmnd answers as soon as a task exists
+    // the pause between the end of one fetch and the next (the client's default
+    // 300 ms); POLL_INTERVAL_MS=0 polls again at once (tests/bench/bench_saga_latency.sh)
+    interval: Number(process.env.POLL_INTERVAL_MS ?? 300),
     lockDuration: 30000,
     maxTasks: 10,
   });
