@@ -210,6 +210,8 @@ static int64_t w6_due;
 static double w6_t0;
 static double *w6_late;
 static atomic_long bulk_next;
+/* as executor.c: the threads of one process acquire one at a time */
+static pthread_mutex_t acquire_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* An executor thread as `bpmnctl worker` runs one: acquire due jobs, run
  * each (a timer fires, anything else completes) until none is left. The
@@ -231,7 +233,10 @@ static void *exec_thread(void *arg)
         size_t n = 0;
         bpm_err err = {0};
         int64_t now = w6_due ? w6_due : wall_ms();
-        if (bpm_jobs_acquire(e.pg, name, now, 60000, 16, &jobs, &n, a, &err) || n == 0) {
+        pthread_mutex_lock(&acquire_mu);
+        bpm_rc arc = bpm_jobs_acquire(e.pg, name, now, 60000, 16, &jobs, &n, a, &err);
+        pthread_mutex_unlock(&acquire_mu);
+        if (arc || n == 0) {
             bpm_arena_free(a);
             /* drained only when no job is left at all: an empty acquisition
              * may just mean that every due instance was being taken by
