@@ -149,6 +149,24 @@ static void close_ok(rmq *q, amqp_channel_t ch, bool connection)
 
 /* ---- publishing ----------------------------------------------------------------------- */
 
+/* The text properties of a message by their AMQP 0-9-1 names in camel case,
+ * as a diagram sets them and a mapping sees them. userId is only read: the
+ * broker refuses a message whose user id is not the connection's own. */
+static const struct {
+    const char *name;
+    amqp_flags_t flag;
+    size_t offset;
+    bool received_only;
+} text_props[] = {
+    {"contentEncoding", AMQP_BASIC_CONTENT_ENCODING_FLAG, offsetof(amqp_basic_properties_t, content_encoding), false},
+    {"correlationId", AMQP_BASIC_CORRELATION_ID_FLAG, offsetof(amqp_basic_properties_t, correlation_id), false},
+    {"replyTo", AMQP_BASIC_REPLY_TO_FLAG, offsetof(amqp_basic_properties_t, reply_to), false},
+    {"expiration", AMQP_BASIC_EXPIRATION_FLAG, offsetof(amqp_basic_properties_t, expiration), false},
+    {"type", AMQP_BASIC_TYPE_FLAG, offsetof(amqp_basic_properties_t, type), false},
+    {"userId", AMQP_BASIC_USER_ID_FLAG, offsetof(amqp_basic_properties_t, user_id), true},
+    {"appId", AMQP_BASIC_APP_ID_FLAG, offsetof(amqp_basic_properties_t, app_id), false},
+};
+
 /* The AMQP properties of one message; its tables live in arena a. */
 static void properties_of(const bpm_bridge_msg *m, amqp_basic_properties_t *p, bpm_arena *a)
 {
@@ -164,23 +182,11 @@ static void properties_of(const bpm_bridge_msg *m, amqp_basic_properties_t *p, b
         p->_flags |= AMQP_BASIC_CONTENT_TYPE_FLAG;
         p->content_type = amqp_cstring_bytes(ct);
     }
-    static const struct {
-        const char *name;
-        amqp_flags_t flag;
-        size_t offset;
-    } strs[] = {
-        {"contentEncoding", AMQP_BASIC_CONTENT_ENCODING_FLAG, offsetof(amqp_basic_properties_t, content_encoding)},
-        {"correlationId", AMQP_BASIC_CORRELATION_ID_FLAG, offsetof(amqp_basic_properties_t, correlation_id)},
-        {"replyTo", AMQP_BASIC_REPLY_TO_FLAG, offsetof(amqp_basic_properties_t, reply_to)},
-        {"expiration", AMQP_BASIC_EXPIRATION_FLAG, offsetof(amqp_basic_properties_t, expiration)},
-        {"type", AMQP_BASIC_TYPE_FLAG, offsetof(amqp_basic_properties_t, type)},
-        {"appId", AMQP_BASIC_APP_ID_FLAG, offsetof(amqp_basic_properties_t, app_id)},
-    };
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        const json_t *v = json_object_get(props, strs[i].name);
-        if (json_is_string(v)) {
-            p->_flags |= strs[i].flag;
-            *(amqp_bytes_t *)((char *)p + strs[i].offset) = amqp_cstring_bytes(json_string_value(v));
+    for (size_t i = 0; i < sizeof text_props / sizeof text_props[0]; i++) {
+        const json_t *v = json_object_get(props, text_props[i].name);
+        if (json_is_string(v) && !text_props[i].received_only) {
+            p->_flags |= text_props[i].flag;
+            *(amqp_bytes_t *)((char *)p + text_props[i].offset) = amqp_cstring_bytes(json_string_value(v));
         }
     }
     const json_t *prio = json_object_get(props, "priority");
@@ -479,26 +485,13 @@ static json_t *field_json(const amqp_field_value_t *v)
 static json_t *properties_json(const amqp_basic_properties_t *p)
 {
     json_t *o = json_object();
-    static const struct {
-        const char *name;
-        amqp_flags_t flag;
-        size_t offset;
-    } strs[] = {
-        {"contentEncoding", AMQP_BASIC_CONTENT_ENCODING_FLAG, offsetof(amqp_basic_properties_t, content_encoding)},
-        {"correlationId", AMQP_BASIC_CORRELATION_ID_FLAG, offsetof(amqp_basic_properties_t, correlation_id)},
-        {"replyTo", AMQP_BASIC_REPLY_TO_FLAG, offsetof(amqp_basic_properties_t, reply_to)},
-        {"expiration", AMQP_BASIC_EXPIRATION_FLAG, offsetof(amqp_basic_properties_t, expiration)},
-        {"type", AMQP_BASIC_TYPE_FLAG, offsetof(amqp_basic_properties_t, type)},
-        {"userId", AMQP_BASIC_USER_ID_FLAG, offsetof(amqp_basic_properties_t, user_id)},
-        {"appId", AMQP_BASIC_APP_ID_FLAG, offsetof(amqp_basic_properties_t, app_id)},
-    };
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        if (!(p->_flags & strs[i].flag))
+    for (size_t i = 0; i < sizeof text_props / sizeof text_props[0]; i++) {
+        if (!(p->_flags & text_props[i].flag))
             continue;
-        const amqp_bytes_t *b = (const amqp_bytes_t *)((const char *)p + strs[i].offset);
+        const amqp_bytes_t *b = (const amqp_bytes_t *)((const char *)p + text_props[i].offset);
         json_t *v = json_stringn(b->bytes, b->len);
         if (v)
-            json_object_set_new(o, strs[i].name, v);
+            json_object_set_new(o, text_props[i].name, v);
     }
     if (p->_flags & AMQP_BASIC_TIMESTAMP_FLAG)
         json_object_set_new(o, "timestamp", json_integer((json_int_t)p->timestamp));

@@ -386,36 +386,14 @@ bpm_rc bpm_webhooks_add(bpm_webhooks *w, bpm_scripts *scripts, const char *name,
     if (process && *process)
         ep.process = bpm_arena_strdup(w->arena, process);
     if (mapping_path && *mapping_path) {
-        FILE *f = fopen(mapping_path, "rb");
-        if (!f)
-            return bpm_err_set(err, BPM_INVALID, "%s: cannot read the mapping of webhook \"%s\": %s", where, name,
-                               mapping_path);
-        char *text = NULL;
-        size_t len = 0, cap = 0;
-        char buf[4096];
-        size_t k;
-        while ((k = fread(buf, 1, sizeof buf, f)) > 0 && len < (1u << 20)) {
-            if (len + k + 1 > cap) {
-                cap = (len + k + 1) * 2;
-                text = bpm_xrealloc(text, cap);
-            }
-            memcpy(text + len, buf, k);
-            len += k;
-        }
-        fclose(f);
+        char what[96];
+        snprintf(what, sizeof what, "webhook \"%s\"", name);
         bpm_inbound_mapping *m = NULL;
         pthread_mutex_lock(&w->mu);
-        bpm_rc rc = bpm_inbound_mapping_compile(scripts, mapping_path, text ? text : "", len, w->arena, &m, err);
+        bpm_rc rc = bpm_inbound_mapping_load(scripts, mapping_path, what, where, w->arena, &m, err);
         pthread_mutex_unlock(&w->mu);
-        free(text);
-        if (rc) {
-            if (err) {
-                char msg[sizeof err->msg];
-                snprintf(msg, sizeof msg, "%s", err->msg);
-                bpm_err_set(err, rc, "%.300s: %s", where, msg);
-            }
+        if (rc)
             return rc;
-        }
         ep.mapping = m;
     }
     if (!ep.mapping && !ep.process && ep.kind != BPM_WEBHOOK_CLOUDEVENTS)

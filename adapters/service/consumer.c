@@ -56,33 +56,11 @@ bpm_rc bpm_consumer_define(bpm_scripts *scripts, const char *name, const void *s
         d->process = bpm_arena_strdup(a, process);
     const char *path = get(section, "mapping", &where);
     if (path && *path) {
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            return bpm_err_set(err, BPM_INVALID, "%s: cannot read the mapping of consumer \"%s\": %s", where, name,
-                               path);
-        char *text = NULL;
-        size_t len = 0, cap = 0, k;
-        char buf[4096];
-        while ((k = fread(buf, 1, sizeof buf, f)) > 0 && len < (1u << 20)) {
-            if (len + k + 1 > cap) {
-                cap = (len + k + 1) * 2;
-                text = bpm_xrealloc(text, cap);
-            }
-            memcpy(text + len, buf, k);
-            len += k;
-        }
-        fclose(f);
+        char what[96];
+        snprintf(what, sizeof what, "consumer \"%s\"", name);
         bpm_inbound_mapping *m = NULL;
-        rc = bpm_inbound_mapping_compile(scripts, path, text ? text : "", len, a, &m, err);
-        free(text);
-        if (rc) {
-            if (err) {
-                char msg[sizeof err->msg];
-                snprintf(msg, sizeof msg, "%s", err->msg);
-                bpm_err_set(err, rc, "%.300s: %s", where, msg);
-            }
+        if ((rc = bpm_inbound_mapping_load(scripts, path, what, where, a, &m, err)))
             return rc;
-        }
         d->mapping = m;
     }
     if (!d->mapping && !d->process)

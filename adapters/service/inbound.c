@@ -245,6 +245,32 @@ bpm_rc bpm_inbound_deliver(bpm_session *s, const bpm_inbound_event *ev, const bp
     return rc;
 }
 
+bpm_rc bpm_inbound_mapping_load(bpm_scripts *scripts, const char *path, const char *what, const char *where,
+                                bpm_arena *a, bpm_inbound_mapping **out, bpm_err *err)
+{
+    enum { MAX_MAPPING = 1 << 20 };
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return bpm_err_set(err, BPM_INVALID, "%s: cannot read the mapping of %s: %s", where, what, path);
+    char *text = bpm_xmalloc(MAX_MAPPING + 1);
+    size_t len = fread(text, 1, MAX_MAPPING + 1, f);
+    bool failed = ferror(f) != 0;
+    fclose(f);
+    if (failed || len > MAX_MAPPING) {
+        free(text);
+        return bpm_err_set(err, BPM_INVALID, "%s: the mapping of %s, %s, %s", where, what, path,
+                           failed ? "cannot be read" : "is longer than 1 MiB");
+    }
+    bpm_rc rc = bpm_inbound_mapping_compile(scripts, path, text, len, a, out, err);
+    free(text);
+    if (rc && err) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        bpm_err_set(err, rc, "%.300s: %s", where, msg);
+    }
+    return rc;
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')

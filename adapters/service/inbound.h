@@ -59,6 +59,13 @@ bpm_rc bpm_inbound_mapping_compile(bpm_scripts *scripts, const char *name, const
 /* The name the mapping was compiled with (borrowed). */
 const char *bpm_inbound_mapping_name(const bpm_inbound_mapping *m);
 
+/* Reads the Lua file at path (at most 1 MiB) and compiles it as above, into
+ * arena a. what ("webhook \"github\"", "consumer \"orders\"") and where
+ * (the configuration's file:line) name the error: a file that cannot be
+ * read or is too long, a mapping that does not compile (with its Lua line). */
+bpm_rc bpm_inbound_mapping_load(bpm_scripts *scripts, const char *path, const char *what, const char *where,
+                                bpm_arena *a, bpm_inbound_mapping **out, bpm_err *err);
+
 /* Runs mapping m on ev in the Lua sandbox (the evaluator's instruction and
  * memory budgets; no file, process or network access). The script sees
  * `event` (source, id, type, subject, endpoint, headers, attributes, body)
