@@ -1,4 +1,4 @@
-/* bpmnctl worker [--threads N] [--once]: the job executor in the foreground
+/* bpmnctl worker [--threads N] [--batch N] [--once]: the job executor in the foreground
  * until SIGINT or SIGTERM (each thread stops after its current job).
  * bpmnctl retry JOB_OR_INCIDENT gives a failed job its retries back. */
 #include <signal.h>
@@ -22,20 +22,26 @@ static void on_signal(int sig)
 
 int bpm_cli_worker(int argc, char **argv)
 {
-    int threads = 1;
+    int threads = 1, batch = 64;
     bool once = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = (int)strtol(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
+            batch = (int)strtol(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--once") == 0)
             once = true;
         else {
-            fprintf(stderr, "usage: bpmnctl worker [--threads N] [--once]\n");
+            fprintf(stderr, "usage: bpmnctl worker [--threads N] [--batch N] [--once]\n");
             return 2;
         }
     }
     if (threads < 1 || threads > 64) {
         fprintf(stderr, "bpmnctl worker: --threads must be between 1 and 64\n");
+        return 2;
+    }
+    if (batch < 1 || batch > 1000) {
+        fprintf(stderr, "bpmnctl worker: --batch must be between 1 and 1000\n");
         return 2;
     }
     /* the database exists and is migrated before threads race to it */
@@ -45,7 +51,7 @@ int bpm_cli_worker(int argc, char **argv)
         fprintf(stderr, "bpmnctl: %s\n", err.msg);
         return 1;
     }
-    bpm_executor_config cfg = {.conninfo = conninfo, .threads = threads, .once = once};
+    bpm_executor_config cfg = {.conninfo = conninfo, .threads = threads, .batch = batch, .once = once};
     bpm_executor *e = NULL;
     if (bpm_executor_start(&cfg, &e, &err)) {
         fprintf(stderr, "bpmnctl worker: %s\n", err.msg);

@@ -10,11 +10,11 @@
 
 static const char usage[] =
     "usage: bpmnd [--listen HOST:PORT] [--database-url URL] [--data-dir DIR] [--http-threads N]\n"
-    "             [--worker-threads N] [--auth on|off|auto] [--max-body BYTES] [--history full|activity|none]\n"
+    "             [--worker-threads N] [--worker-batch N] [--auth on|off|auto] [--max-body BYTES] [--history full|activity|none]\n"
     "             [--amqp-url amqp://USER:PASSWORD@HOST:PORT/VHOST] [--amqp-batch N] [--config FILE]\n"
     "Serves the Camunda 7 REST API under /engine-rest (default http://localhost:8080/engine-rest) and runs\n"
     "the job executor. Environment: BPMND_LISTEN, BPMND_DATABASE_URL, BPMND_DATA_DIR, BPMND_HTTP_THREADS,\n"
-    "BPMND_WORKER_THREADS, BPMND_AUTH, BPMND_MAX_BODY, BPMND_HISTORY, BPMND_AMQP_URL, BPMND_AMQP_BATCH,\n"
+    "BPMND_WORKER_THREADS, BPMND_WORKER_BATCH, BPMND_AUTH, BPMND_MAX_BODY, BPMND_HISTORY, BPMND_AMQP_URL, BPMND_AMQP_BATCH,\n"
     "BPMND_CONFIG. With amqp.url set, the outbox relay publishes to RabbitMQ (docs/messaging.md) and the\n"
     "amqp.consume.NAME.* sections of the file consume queues into starts and correlations (docs/events.md).\n";
 
@@ -159,6 +159,13 @@ static int set(bpm_config *c, const char *key, const char *val, const char *wher
             c->http_threads = (int)n;
         else
             c->worker_threads = (int)n;
+    } else if (strcmp(key, "worker_batch") == 0) {
+        long n = strtol(val, &end, 10);
+        if (!*val || *end || n < 1 || n > 1000) {
+            fprintf(stderr, "bpmnd: %s: worker_batch must be a number from 1 to 1000, not \"%s\"\n", where, val);
+            return 2;
+        }
+        c->worker_batch = (int)n;
     } else if (strcmp(key, "auth") == 0) {
         if (strcmp(val, "on") == 0)
             c->auth = BPM_AUTH_ON;
@@ -261,6 +268,7 @@ static const struct {
     {"BPMND_DATA_DIR", "data_dir"},
     {"BPMND_HTTP_THREADS", "http_threads"},
     {"BPMND_WORKER_THREADS", "worker_threads"},
+    {"BPMND_WORKER_BATCH", "worker_batch"},
     {"BPMND_AUTH", "auth"},
     {"BPMND_MAX_BODY", "max_body"},
     {"BPMND_HISTORY", "history"},
@@ -275,6 +283,7 @@ int bpm_config_load(bpm_config *c, int argc, char **argv)
     c->listen_port = 8080;
     c->http_threads = 4;
     c->worker_threads = 2;
+    c->worker_batch = 64;
     c->max_body = 16u << 20;
     c->amqp_batch = 100;
     snprintf(c->history, sizeof c->history, "full");

@@ -37,6 +37,7 @@ typedef struct bpm_config {
     char data_dir[512];      /* data_dir: the embedded cluster's home */
     int http_threads;        /* http_threads, default 4 */
     int worker_threads;      /* worker_threads: job executor threads, default 2 (0 = none) */
+    int worker_batch;        /* worker_batch: due jobs per acquisition, default 64 */
     bpm_auth_mode auth;      /* auth = on|off|auto */
     size_t max_body;         /* max_body bytes, default 16 MiB */
     char history[16];        /* history = full|activity|none */

@@ -115,7 +115,7 @@ int main(int argc, char **argv)
     bpm_executor *ex = NULL;
     if (cfg.worker_threads > 0) {
         bpm_executor_config ec = {
-            .conninfo = conninfo, .threads = cfg.worker_threads, .log = bpm_log_executor, .counters = &counters};
+            .conninfo = conninfo, .threads = cfg.worker_threads, .batch = cfg.worker_batch, .log = bpm_log_executor, .counters = &counters};
         if (bpm_executor_start(&ec, &ex, &err)) {
             bpm_log_write("error", "executor", err.msg, NULL);
             bpm_config_cleanup(&cfg);

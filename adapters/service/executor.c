@@ -15,6 +15,15 @@
 #include "jobs.h"
 #include "session.h"
 
+/* Due jobs taken per acquisition by default, run in one transaction when
+ * they are async continuations or timers. Under a backlog a round of 64
+ * costs one acquisition (about a millisecond) and one commit for all of
+ * them, which is what brings the executor to the single-statement job
+ * cycle's rate (tests/bench/RESULTS-issue5.md); with little due, rounds are
+ * as small as what is due. Smaller batches spread connector calls over
+ * more threads. */
+#define DEFAULT_BATCH 64
+
 typedef struct thread {
     bpm_executor *e;
     int index;
@@ -208,7 +217,7 @@ static void *work(void *arg)
         bpm_job *jobs = NULL;
         size_t n = 0, ns = 0;
         pthread_mutex_lock(&e->acquire_mu);
-        bpm_rc arc = bpm_jobs_acquire(s.pg, t->name, now, e->cfg.lock_ms, 16, &jobs, &n, a, &err);
+        bpm_rc arc = bpm_jobs_acquire(s.pg, t->name, now, e->cfg.lock_ms, (size_t)e->cfg.batch, &jobs, &n, a, &err);
         pthread_mutex_unlock(&e->acquire_mu);
         if (arc) {
             say(e, "error", "acquire-failed", "%s", err.msg);
@@ -264,9 +273,13 @@ bpm_rc bpm_executor_start(const bpm_executor_config *cfg, bpm_executor **out, bp
 {
     if (cfg->threads < 1 || cfg->threads > 64)
         return bpm_err_set(err, BPM_BAD_REQUEST, "executor threads must be between 1 and 64, not %d", cfg->threads);
+    if (cfg->batch < 0 || cfg->batch > 1000)
+        return bpm_err_set(err, BPM_BAD_REQUEST, "executor batch must be between 1 and 1000, not %d", cfg->batch);
     bpm_executor *e = bpm_xcalloc(1, sizeof *e);
     e->cfg = *cfg;
     e->conninfo = bpm_xstrdup(cfg->conninfo);
+    if (!e->cfg.batch)
+        e->cfg.batch = DEFAULT_BATCH;
     pthread_mutex_init(&e->acquire_mu, NULL);
     if (!e->cfg.lock_ms)
         e->cfg.lock_ms = 5 * 60 * 1000;

@@ -23,6 +23,7 @@ typedef struct bpm_executor_config {
     const char *conninfo;   /* copied */
     int threads;            /* 1..64 */
     bool once;              /* stop when nothing is due */
+    int batch;              /* due jobs per acquisition, 1..1000; 0 = 64 */
     int64_t lock_ms;        /* a job's lock; 0 = 5 minutes */
     bpm_executor_log_fn *log;
     void *log_ud;

@@ -212,6 +212,7 @@ static double *w6_late;
 static atomic_long bulk_next;
 /* as executor.c: the threads of one process acquire one at a time */
 static pthread_mutex_t acquire_mu = PTHREAD_MUTEX_INITIALIZER;
+static size_t acquire_max = 64; /* as executor.c; BENCH_ACQUIRE_MAX overrides it */
 
 /* An executor thread as `bpmnctl worker` runs one: acquire due jobs, run
  * each (a timer fires, anything else completes) until none is left. The
@@ -234,7 +235,7 @@ static void *exec_thread(void *arg)
         bpm_err err = {0};
         int64_t now = w6_due ? w6_due : wall_ms();
         pthread_mutex_lock(&acquire_mu);
-        bpm_rc arc = bpm_jobs_acquire(e.pg, name, now, 60000, 16, &jobs, &n, a, &err);
+        bpm_rc arc = bpm_jobs_acquire(e.pg, name, now, 60000, acquire_max, &jobs, &n, a, &err);
         pthread_mutex_unlock(&acquire_mu);
         if (arc || n == 0) {
             bpm_arena_free(a);
@@ -536,6 +537,8 @@ static char *read_file(const char *path, size_t *len)
 int main(int argc, char **argv)
 {
     url = getenv("BPMND_DATABASE_URL");
+    if (getenv("BENCH_ACQUIRE_MAX") && atoi(getenv("BENCH_ACQUIRE_MAX")) > 0)
+        acquire_max = (size_t)atoi(getenv("BENCH_ACQUIRE_MAX"));
     if (argc < 3 || !url) {
         fprintf(stderr, "usage: BPMND_DATABASE_URL=... bench_durable w2|w3|w4|w5|w6|w7|w8|trace FILE [--connections|--threads N] [--seconds S]\n");
         return 2;

@@ -15,8 +15,9 @@ N=150
 for i in $(seq 1 $N); do $c start quick --vars "{\"nap\": \"PT$(( (i % 5) + 1 ))M\"}" >/dev/null; done
 check "$N instances wait for their first job" '[ "$(sql "select count(*) from job where kind = '"'"'async'"'"'")" = $N ]'
 
-# a worker killed in the middle
-$c worker --threads 2 >/dev/null 2>&1 &
+# a worker killed in the middle (batches of 8 jobs per transaction, so the
+# kill lands between them; a batch is all or nothing)
+$c worker --threads 2 --batch 8 >/dev/null 2>&1 &
 w=$!
 for _ in $(seq 1 100); do
   [ "$(sql "select count(*) from history where kind = 'leave' and element_id = 'Work'")" -gt 20 ] && break
