@@ -1182,6 +1182,23 @@ bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, siz
         if (n == 0)
             break;
     }
+    /* sent outbox rows: kept for audits of what was published, then dropped;
+     * an unsent row stays however old it is */
+    for (;;) {
+        const char *p[2] = {now, lim};
+        PGresult *res = NULL;
+        bpm_rc rc = q(s,
+                      "delete from outbox where id in (select id from outbox"
+                      " where sent_at < $1::timestamptz - interval '" BPM_PGSTORE_OUTBOX_RETENTION "'"
+                      " limit $2::int)",
+                      2, p, &res, "clean up sent outbox rows", err);
+        if (rc)
+            return rc;
+        size_t n = (size_t)strtoul(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        if (n == 0)
+            break;
+    }
     if (deleted)
         *deleted = total;
     return BPM_OK;

@@ -32,11 +32,14 @@ void bpm_pgstore_set_history(bpm_pgstore *s, bpm_history_level level);
 /* Deletes, in batches of `batch` rows, the history and instance rows of
  * instances that ended longer ago than their definition's historyTimeToLive
  * (days as an integer, or an ISO 8601 duration), per_batch at a time so
- * locks stay short, and inbound de-duplication keys older than
- * BPM_PGSTORE_INBOUND_RETENTION. *deleted counts instances. */
+ * locks stay short, inbound de-duplication keys older than
+ * BPM_PGSTORE_INBOUND_RETENTION and outbox rows sent longer ago than
+ * BPM_PGSTORE_OUTBOX_RETENTION. *deleted counts instances. */
 bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, size_t *deleted, bpm_err *err);
 /* How long inbound events' de-duplication keys are kept (cleanup above). */
 #define BPM_PGSTORE_INBOUND_RETENTION "7 days"
+/* How long sent outbox rows are kept (cleanup above). */
+#define BPM_PGSTORE_OUTBOX_RETENTION "7 days"
 
 /* Arms de-duplication of one inbound event (source and id are copied;
  * NULL source or id disarms): until disarmed, every transaction the runtime

@@ -98,6 +98,16 @@ check "bpmnd's relay sent the new row" '[ "$(unsent)" = 0 ]'
 metrics=$(curl -s "${base%/engine-rest}/metrics")
 check "/metrics counts it" 'grep -q "^bpmnd_outbox_published_total 1$" <<<"$metrics" && grep -q "^bpmnd_outbox_broker_up 1$" <<<"$metrics"'
 check "the consumer got it" '[ "$($T "$U" consume "$q" --idle 800 2>/dev/null | jq -r .body)" = "{\"orderId\":99}" ]'
+
+# retention: sent rows go after 7 days, unsent rows never (this one names an
+# exchange that does not exist, so the running relay cannot send it)
+sql "insert into outbox (channel, payload) values ('rabbitmq', '{\"exchange\": \"no-such-exchange\", \"routingKey\": \"x\", \"body\": {}}')" >/dev/null
+sql "update outbox set created_at = now() - interval '30 days'" >/dev/null
+sql "update outbox set sent_at = now() - interval '8 days' where id in (select id from outbox where sent_at is not null order by id limit 10)" >/dev/null
+total=$(sql "select count(*) from outbox")
+$c history cleanup >/dev/null
+check "the cleanup removed the 10 rows sent 8 days ago" '[ "$(sql "select count(*) from outbox")" = $((total - 10)) ]'
+check "and kept the unsent one, however old" '[ "$(unsent)" = 1 ]'
 rm -f /tmp/relay.$$ /tmp/relay-bg.$$
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
