@@ -236,23 +236,49 @@ static int load_file(bpm_config *c, const char *path)
     int no = 0, st = 0;
     while (!st && fgets(line, sizeof line, f)) {
         no++;
+        char where[600];
+        snprintf(where, sizeof where, "%s:%d", path, no);
+        if (!strchr(line, '\n') && !feof(f)) {
+            /* a cut line would be read as two settings */
+            fprintf(stderr, "bpmnd: %s: line longer than %zu characters\n", where, sizeof line - 2);
+            st = 2;
+            break;
+        }
         char *l = trim(line);
         if (!*l || *l == '#')
             continue;
         char *eq = strchr(l, '=');
-        char where[600];
-        snprintf(where, sizeof where, "%s:%d", path, no);
         if (!eq) {
             fprintf(stderr, "bpmnd: %s: expected \"key = value\"\n", where);
             st = 2;
             break;
         }
         *eq = '\0';
-        char *v = trim(eq + 1);
-        size_t vn = strlen(v);
-        if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
-            v[vn - 1] = '\0';
+        char *raw = eq + 1, *v = trim(raw);
+        if (*v == '"') {
+            /* a quoted value keeps every character up to its closing quote,
+             * '#' included; only a comment may follow it */
+            char *close = strchr(v + 1, '"');
+            const char *rest = close ? close + 1 : "";
+            while (*rest == ' ' || *rest == '\t')
+                rest++;
+            if (!close || (*rest && *rest != '#')) {
+                fprintf(stderr, "bpmnd: %s: %s\n", where,
+                        close ? "only a comment (# ...) may follow a quoted value" : "the quoted value has no closing \"");
+                st = 2;
+                break;
+            }
+            *close = '\0';
             v++;
+        } else {
+            /* an unquoted value ends at a '#' that follows a space or tab;
+             * "a#b" stays whole, as in URLs and secrets */
+            for (char *h = strchr(raw, '#'); h; h = strchr(h + 1, '#'))
+                if (h > raw && (h[-1] == ' ' || h[-1] == '\t')) {
+                    *h = '\0';
+                    v = trim(raw);
+                    break;
+                }
         }
         st = set(c, trim(l), v, where);
     }

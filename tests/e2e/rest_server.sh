@@ -9,7 +9,7 @@ set -u
 fresh_schema
 d="$build/adapters/server/bpmnd"
 conf=$(mktemp)
-printf '# bpmnd configuration\nhttp_threads = 3\nworker_threads = 0\nlisten = "127.0.0.1:1"\nmax_body = 99\n' > "$conf"
+printf '# bpmnd configuration\nhttp_threads = 3   # a comment after a value\nworker_threads = 0\nlisten = "127.0.0.1:1" # after a quoted one\nmax_body = 99\n' > "$conf"
 out=$("$d" --config "$conf" 2>&1); rc=$?
 check "a bad value in the file names file and line" '[ $rc = 2 ] && echo "$out" | grep -q "$conf:5: max_body"'
 out=$(BPMND_HTTP_THREADS=zero "$d" 2>&1); rc=$?
@@ -17,6 +17,17 @@ check "a bad environment value names the variable" '[ $rc = 2 ] && echo "$out" |
 out=$("$d" --listen nowhere 2>&1); rc=$?
 check "a bad flag names the flag" '[ $rc = 2 ] && echo "$out" | grep -q "flag --listen"'
 check "--help prints the usage" '"$d" --help | grep -q "^usage: bpmnd"'
+bad=$(mktemp)
+printf 'listen = "127.0.0.1:1\n' > "$bad"
+out=$("$d" --config "$bad" 2>&1); rc=$?
+check "an unclosed quote is named by file and line" '[ $rc = 2 ] && echo "$out" | grep -q "$bad:1: the quoted value has no closing"'
+printf 'http_threads = 3\nlisten = "127.0.0.1:1" 2\n' > "$bad"
+out=$("$d" --config "$bad" 2>&1); rc=$?
+check "text after a quoted value is refused" '[ $rc = 2 ] && echo "$out" | grep -q "$bad:2: only a comment"'
+{ printf 'http_threads = 3\n# '; head -c 3000 /dev/zero | tr '\0' x; printf '\n'; } > "$bad"
+out=$("$d" --config "$bad" 2>&1); rc=$?
+check "an overlong line is refused, not read as two" '[ $rc = 2 ] && echo "$out" | grep -q "$bad:2: line longer than"'
+rm -f "$bad"
 sed -i '/max_body/d' "$conf"
 
 # flags override the file; the file's worker_threads=0 still applies
