@@ -395,7 +395,8 @@ BPM_API_HANDLER(bpm_api_repo_definition_xml_by_key)
         xml_of(req, r, id);
 }
 
-static void start(const bpm_api_req *req, bpm_api_resp *r, const char *def)
+/* A start by id (key NULL; def the id) or by key (def receives the id). */
+static void start(const bpm_api_req *req, bpm_api_resp *r, const char *key, char def[256])
 {
     json_t *body = bpm_api_body(req, r);
     if (!body)
@@ -407,29 +408,54 @@ static void start(const bpm_api_req *req, bpm_api_resp *r, const char *def)
     }
     const char *bk = json_string_value(json_object_get(body, "businessKey"));
     bool with_vars = json_is_true(json_object_get(body, "withVariablesInReturn"));
-    /* the definition must exist and be active */
-    const char *p[1] = {def};
-    PGresult *res = NULL;
+    /* the definition must exist and be active: checked in the start's own
+     * transaction; when it is not, the refusal is worked out here */
+    char id[BPM_ID_SIZE] = "";
     bpm_err err = {0};
-    if (bpm_pg_query(req->s->pg, "select suspended from process_definition where id = $1", 1, p, NULL, NULL, &res,
-                     "find the definition", &err)) {
-        bpm_api_fail(r, &err);
+    bpm_pgstore *st = req->s->store;
+    bpm_rc rc = BPM_OK;
+    bool lookup = false; /* rc is the key's lookup's */
+    for (int fresh = 0; fresh < 2; fresh++) {
+        if (key && (rc = bpm_pgstore_start_definition(st, key, fresh, def, &err))) {
+            lookup = true;
+            break;
+        }
+        if (!key || !fresh)
+            bpm_pgstore_guard(st, key, def);
+        rc = bpm_runtime_start(&req->s->rt, def, NULL, vars, bk, req->user, req->now_ms, id, &err);
+        if (!bpm_pgstore_guard_stale(st) || !key)
+            break;
+    }
+    bool stale = bpm_pgstore_guard_stale(st);
+    bpm_pgstore_guard(st, NULL, NULL);
+    if (lookup && rc == BPM_NOT_FOUND) {
+        bpm_api_error(r, 404, "InvalidRequestException", -1,
+                      "No matching process definition with key: %s and no tenant-id", key);
         goto out;
     }
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        bpm_api_error(r, 404, "InvalidRequestException", -1, "No matching definition with id %s", def);
-        goto out;
-    }
-    bool suspended = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    if (suspended) {
+    if (lookup && rc == BPM_CONFLICT) {
         bpm_api_error(r, 500, "ProcessEngineException", 0,
                       "Cannot instantiate process definition %s: the process definition is suspended", def);
         goto out;
     }
-    char id[BPM_ID_SIZE] = "";
-    if (bpm_runtime_start(&req->s->rt, def, NULL, vars, bk, req->user, req->now_ms, id, &err)) {
+    if (rc && !lookup && stale) {
+        const char *p[1] = {def};
+        PGresult *res = NULL;
+        if (bpm_pg_query(req->s->pg, "select suspended from process_definition where id = $1", 1, p, NULL, NULL, &res,
+                         "find the definition", &err)) {
+            bpm_api_fail(r, &err);
+            goto out;
+        }
+        bool found = PQntuples(res) == 1;
+        PQclear(res);
+        if (!found)
+            bpm_api_error(r, 404, "InvalidRequestException", -1, "No matching definition with id %s", def);
+        else
+            bpm_api_error(r, 500, "ProcessEngineException", 0,
+                          "Cannot instantiate process definition %s: the process definition is suspended", def);
+        goto out;
+    }
+    if (rc) {
         if (err.rc == BPM_NOT_FOUND)
             bpm_api_fail(r, &err);
         else
@@ -464,14 +490,15 @@ out:
 
 BPM_API_HANDLER(bpm_api_repo_start)
 {
-    start(req, r, req->params[0]);
+    char def[256];
+    snprintf(def, sizeof def, "%s", req->params[0]);
+    start(req, r, NULL, def);
 }
 
 BPM_API_HANDLER(bpm_api_repo_start_by_key)
 {
-    char id[256];
-    if (latest_of(req, req->params[0], id, r))
-        start(req, r, id);
+    char def[256] = "";
+    start(req, r, req->params[0], def);
 }
 
 BPM_API_HANDLER(bpm_api_repo_definition_suspended)

@@ -48,6 +48,12 @@ struct bpm_pgstore {
     bool dedupe_hit;                   /* the last begin found the key taken */
     char dedupe_instance[BPM_ID_SIZE]; /* hit: the instance the first delivery led to */
     char first_instance[BPM_ID_SIZE];  /* the first instance created or locked in this transaction */
+    bool dedupe_read;                  /* dedupe_instance was read after the hit */
+    /* starts by key: key -> the latest active definition id seen (arena
+     * strings), and the check armed by bpm_pgstore_guard() */
+    bpm_strmap latest;
+    char guard_key[256], guard_id[256];
+    bool guard_armed, guard_with_key, guard_stale;
 };
 
 #endif

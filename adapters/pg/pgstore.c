@@ -28,6 +28,7 @@ bpm_pgstore *bpm_pgstore_new(bpm_pg *pg, const bpm_evaluator *ev)
     s->ev = ev;
     s->cache_arena = bpm_arena_new();
     bpm_strmap_init(&s->models, s->cache_arena);
+    bpm_strmap_init(&s->latest, s->cache_arena);
     s->urandom = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
     return s;
 }
@@ -88,45 +89,118 @@ void bpm_pgstore_dedupe(bpm_pgstore *s, const char *source, const char *id)
     s->dedupe_source = source && id ? bpm_xstrdup(source) : NULL;
     s->dedupe_id = source && id ? bpm_xstrdup(id) : NULL;
     s->dedupe_hit = false;
+    s->dedupe_read = false;
     s->dedupe_instance[0] = '\0';
 }
 
 const char *bpm_pgstore_first_instance(const bpm_pgstore *s) { return s->first_instance; }
 
-bool bpm_pgstore_dedupe_hit(const bpm_pgstore *s, char instance_id[BPM_ID_SIZE])
+bool bpm_pgstore_dedupe_hit(bpm_pgstore *s, char instance_id[BPM_ID_SIZE])
 {
-    if (s->dedupe_hit && instance_id)
+    if (!s->dedupe_hit)
+        return false;
+    if (!s->dedupe_read && s->tx == 0) {
+        /* after the rollback: the first delivery has committed (the unique
+         * index made this one wait for it), so its row is there */
+        const char *p[2] = {s->dedupe_source, s->dedupe_id};
+        PGresult *res = NULL;
+        if (q(s, "select coalesce(instance_id, '') from inbound_event where source = $1 and event_id = $2", 2, p, &res,
+              "read an inbound event", NULL) == BPM_OK) {
+            if (PQntuples(res) == 1)
+                snprintf(s->dedupe_instance, sizeof s->dedupe_instance, "%s", PQgetvalue(res, 0, 0));
+            PQclear(res);
+        }
+        s->dedupe_read = true;
+    }
+    if (instance_id)
         snprintf(instance_id, BPM_ID_SIZE, "%s", s->dedupe_instance);
-    return s->dedupe_hit;
+    return true;
 }
 
-/* The armed key goes in first, so a duplicate costs one statement and does
- * no work; a concurrent delivery of the same key waits on the unique index
- * until this transaction ends, then finds the key taken (or free again after
- * a rollback). BPM_DUPLICATE is not BPM_CONFLICT: the runtime does not retry. */
-static bpm_rc begin_dedupe(bpm_pgstore *s, bpm_err *err)
+void bpm_pgstore_guard(bpm_pgstore *s, const char *key, const char *definition_id)
 {
-    const char *p[2] = {s->dedupe_source, s->dedupe_id};
+    s->guard_armed = definition_id != NULL;
+    s->guard_with_key = key != NULL;
+    s->guard_stale = false;
+    snprintf(s->guard_key, sizeof s->guard_key, "%s", key ? key : "");
+    snprintf(s->guard_id, sizeof s->guard_id, "%s", definition_id ? definition_id : "");
+}
+
+bool bpm_pgstore_guard_stale(const bpm_pgstore *s) { return s->guard_stale; }
+
+bpm_rc bpm_pgstore_start_definition(bpm_pgstore *s, const char *key, bool fresh, char out[256], bpm_err *err)
+{
+    const char *cached = fresh ? NULL : bpm_strmap_get(&s->latest, key);
+    if (cached) {
+        snprintf(out, 256, "%s", cached);
+        bpm_pgstore_guard(s, key, out);
+        return BPM_OK;
+    }
+    bpm_pgstore_guard(s, NULL, NULL);
+    const char *p[1] = {key};
     PGresult *res = NULL;
     bpm_rc rc = q(s,
-                  "insert into inbound_event (source, event_id) values ($1, $2) on conflict do nothing"
-                  " returning 1",
-                  2, p, &res, "record an inbound event", err);
+                  "select id, suspended from process_definition where key = $1 and tenant_id is null"
+                  " order by version desc limit 1",
+                  1, p, &res, "find the process definition", err);
     if (rc)
         return rc;
-    bool fresh = PQntuples(res) == 1;
+    bool found = PQntuples(res) == 1, suspended = found && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+    if (found)
+        snprintf(out, 256, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
-    if (fresh)
-        return BPM_OK;
-    s->dedupe_hit = true;
-    if (q(s, "select coalesce(instance_id, '') from inbound_event where source = $1 and event_id = $2", 2, p, &res,
-          "read an inbound event", NULL) == BPM_OK) {
-        if (PQntuples(res) == 1)
-            snprintf(s->dedupe_instance, sizeof s->dedupe_instance, "%s", PQgetvalue(res, 0, 0));
-        PQclear(res);
+    if (!found)
+        return bpm_err_set(err, BPM_NOT_FOUND, "no process definition has the key \"%s\"", key);
+    if (suspended)
+        return bpm_err_set(err, BPM_CONFLICT, "process definition \"%s\" is suspended", out);
+    void *old = NULL;
+    const char *k = bpm_strmap_intern(&s->latest, key);
+    bpm_strmap_put(&s->latest, k, bpm_arena_strdup(s->cache_arena, out), &old);
+    return BPM_OK;
+}
+
+/* The armed definition check and de-duplication key travel behind BEGIN and
+ * are answered with the transaction's first read or its COMMIT: a start by
+ * key with a cached definition, or a delivered event, costs no round trip of
+ * its own. A failure of either aborts the transaction; pipe_sync() tells
+ * them apart from other failures (stale_or_duplicate()). */
+static void send_armed(bpm_pgstore *s)
+{
+    if (s->guard_armed) {
+        const char *p[2] = {s->guard_with_key ? s->guard_key : NULL, s->guard_id};
+        pipe_send(s, "select bpm_expect_definition($1, $2)", 2, p);
     }
-    return bpm_err_set(err, BPM_DUPLICATE, "event \"%s\" from \"%s\" was delivered before", s->dedupe_id,
-                       s->dedupe_source);
+    if (s->dedupe_source) {
+        /* a concurrent delivery of the same key waits on the unique index
+         * until this transaction ends, then fails (or goes on after a
+         * rollback) */
+        const char *p[2] = {s->dedupe_source, s->dedupe_id};
+        pipe_send(s, "insert into inbound_event (source, event_id) values ($1, $2)", 2, p);
+    }
+}
+
+/* BPM_DUPLICATE is not BPM_CONFLICT: the runtime does not retry it; nor
+ * BPM_NOT_FOUND for a stale definition: the caller looks the key up again. */
+static bpm_rc stale_or_duplicate(bpm_pgstore *s, const PGresult *res, bpm_err *err)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+    if (state && strcmp(state, "BP001") == 0 && s->guard_armed) {
+        if (s->guard_with_key) {
+            void *old = NULL;
+            bpm_strmap_put(&s->latest, bpm_strmap_intern(&s->latest, s->guard_key), NULL, &old);
+        }
+        s->guard_stale = true;
+        return bpm_err_set(err, BPM_NOT_FOUND, "process definition \"%s\" is not the latest active version of \"%s\"",
+                           s->guard_id, s->guard_with_key ? s->guard_key : s->guard_id);
+    }
+    if (state && strcmp(state, "23505") == 0 && constraint && strcmp(constraint, "inbound_event_pkey") == 0 &&
+        s->dedupe_source) {
+        s->dedupe_hit = true;
+        return bpm_err_set(err, BPM_DUPLICATE, "event \"%s\" from \"%s\" was delivered before", s->dedupe_id,
+                           s->dedupe_source);
+    }
+    return BPM_OK;
 }
 
 static bpm_rc s_begin(void *self, bpm_err *err)
@@ -136,7 +210,7 @@ static bpm_rc s_begin(void *self, bpm_err *err)
     s->n_started = s->n_completed = s->n_terminated = 0;
     s->first_instance[0] = '\0';
     s->tx = 1; /* BEGIN goes with the transaction's first statement */
-    return s->dedupe_source ? begin_dedupe(s, err) : BPM_OK;
+    return BPM_OK;
 }
 
 /* Ends a transaction whose BEGIN went out and whose COMMIT did not happen:
@@ -156,7 +230,9 @@ static bpm_rc s_commit(void *self, bpm_err *err)
 {
     bpm_pgstore *s = self;
     bpm_rc rc = BPM_OK;
-    if (s->tx == 2 || s->pipe_open) { /* a transaction that wrote or read nothing costs nothing */
+    /* a transaction that wrote or read nothing costs nothing, unless it
+     * records a delivered event */
+    if (s->tx == 2 || s->pipe_open || (s->tx == 1 && s->dedupe_source)) {
         if (!(rc = pipe_enter(s, err))) {
             if (s->dedupe_source && s->first_instance[0]) {
                 const char *p[3] = {s->dedupe_source, s->dedupe_id, s->first_instance};
@@ -434,6 +510,7 @@ static bpm_rc pipe_enter(bpm_pgstore *s, bpm_err *err)
     if (s->tx == 1) {
         pipe_send(s, "begin", 0, NULL);
         s->tx = 2;
+        send_armed(s);
     }
     return BPM_OK;
 }
@@ -534,7 +611,7 @@ static bpm_rc pipe_sync(bpm_pgstore *s, PGresult **last, const char *doing, bpm_
         }
         seen++;
         if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-            if (rc == BPM_OK)
+            if (rc == BPM_OK && (rc = stale_or_duplicate(s, res, err)) == BPM_OK)
                 rc = bpm_pg_error(s->pg, res, seen == s->pipe_sent ? doing : "save a step", err);
             PQclear(res);
             continue;

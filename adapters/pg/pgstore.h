@@ -43,16 +43,32 @@ bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, siz
 
 /* Arms de-duplication of one inbound event (source and id are copied;
  * NULL source or id disarms): until disarmed, every transaction the runtime
- * opens on s begins by inserting (source, id) into inbound_event, so the
- * key commits or rolls back with the start or correlation it guards (a
+ * opens on s inserts (source, id) into inbound_event behind its BEGIN, so
+ * the key commits or rolls back with the start or correlation it guards (a
  * failed delivery can be retried by its sender), and records the first
- * instance created or locked. When the key is already taken, begin fails
- * with BPM_DUPLICATE (which the runtime does not retry) and
- * bpm_pgstore_dedupe_hit() says so. Disarm after the runtime call. */
+ * instance created or locked. When the key is already taken the
+ * transaction fails at its first read or its commit with BPM_DUPLICATE
+ * (which the runtime does not retry) and bpm_pgstore_dedupe_hit() says so.
+ * Disarm after the runtime call. */
 void bpm_pgstore_dedupe(bpm_pgstore *s, const char *source, const char *id);
 /* Whether the armed key was found taken; instance_id (OUT, may be NULL)
- * gets the instance the first delivery led to, "" when none. */
-bool bpm_pgstore_dedupe_hit(const bpm_pgstore *s, char instance_id[BPM_ID_SIZE]);
+ * gets the instance the first delivery led to, "" when none (read once,
+ * after the failed transaction). */
+bool bpm_pgstore_dedupe_hit(bpm_pgstore *s, char instance_id[BPM_ID_SIZE]);
+
+/* The definition a start by key uses: the latest version of key, from this
+ * session's cache when it has one (no query), else looked up (fresh = true
+ * always looks up). Found but suspended: BPM_CONFLICT; none: BPM_NOT_FOUND.
+ * A cached id arms bpm_pgstore_guard(s, key, out) for the start. */
+bpm_rc bpm_pgstore_start_definition(bpm_pgstore *s, const char *key, bool fresh, char out[256], bpm_err *err);
+/* Arms a check sent behind the BEGIN of every transaction on s until
+ * disarmed (definition_id NULL): definition_id exists, is active and, with
+ * a key, is the latest version of key. When it is not, the transaction
+ * fails with BPM_NOT_FOUND (not retried by the runtime), the key leaves
+ * the cache and bpm_pgstore_guard_stale() is true: look the key up again
+ * (bpm_pgstore_start_definition with fresh) and start once more. */
+void bpm_pgstore_guard(bpm_pgstore *s, const char *key, const char *definition_id);
+bool bpm_pgstore_guard_stale(const bpm_pgstore *s);
 
 /* The first instance the latest transaction created or locked ("" when
  * none): the one a start made or a correlation reached first. Borrowed,

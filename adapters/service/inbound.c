@@ -204,28 +204,20 @@ bpm_rc bpm_inbound_deliver(bpm_session *s, const bpm_inbound_event *ev, const bp
         return BPM_OK;
     }
     bpm_rc rc = BPM_OK;
-    char def[256] = "";
-    if (act->kind == BPM_INBOUND_START) {
-        /* the latest active version of the key, looked up before the transaction */
-        const char *p[1] = {act->process};
-        PGresult *res = NULL;
-        if ((rc = bpm_pg_query(s->pg,
-                               "select id, suspended from process_definition where key = $1 and tenant_id is null"
-                               " order by version desc limit 1",
-                               1, p, NULL, NULL, &res, "find the process definition", err)))
-            return rc;
-        bool found = PQntuples(res) == 1, suspended = found && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-        if (found)
-            snprintf(def, sizeof def, "%s", PQgetvalue(res, 0, 0));
-        PQclear(res);
-        if (!found)
-            return bpm_err_set(err, BPM_NOT_FOUND, "no process definition has the key \"%s\"", act->process);
-        if (suspended)
-            return bpm_err_set(err, BPM_CONFLICT, "process definition \"%s\" is suspended", def);
-    }
     bpm_pgstore_dedupe(s->store, ev->source, ev->id);
     if (act->kind == BPM_INBOUND_START) {
-        rc = bpm_runtime_start(&s->rt, def, NULL, act->variables, act->business_key, user, now_ms, r.instance_id, err);
+        /* the latest active version of the key: cached, and checked in the
+         * start's own transaction; looked up again when it changed */
+        char def[256] = "";
+        for (int fresh = 0; fresh < 2; fresh++) {
+            if ((rc = bpm_pgstore_start_definition(s->store, act->process, fresh, def, err)))
+                break;
+            rc = bpm_runtime_start(&s->rt, def, NULL, act->variables, act->business_key, user, now_ms, r.instance_id,
+                                   err);
+            if (!bpm_pgstore_guard_stale(s->store))
+                break;
+        }
+        bpm_pgstore_guard(s->store, NULL, NULL);
     } else {
         rc = bpm_runtime_correlate(&s->rt, act->message, act->correlation_key, act->business_key, act->variables,
                                    act->all, 0, now_ms, &r.correlations, err);

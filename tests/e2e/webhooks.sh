@@ -60,6 +60,7 @@ n_of() { sql "select count(*) from process_instance where definition_key = '$1'"
 var_of() { sql "select value::text from variable where instance_id = '$1' and name = '$2'"; }
 count() { sql "select (select count(*) from process_instance) || '/' || (select count(*) from inbound_event) || '/' || (select count(*) from variable)"; }
 
+tampered=$(mktemp)
 r=$(gh push 72d3162e-cc78-11e3-81ab-4c9367dc0958 "$wh/push.json")
 id=$(echo "${r#* }" | jq -r .instanceId)
 got=$(sql "select definition_key || ' ' || business_key from process_instance where id = '$id'")
@@ -72,6 +73,25 @@ before=$(count)
 r=$(gh push 72d3162e-cc78-11e3-81ab-4c9367dc0958 "$wh/push.json")
 check "the same delivery again: 200 duplicate, the first instance" '[ "${r%% *}" = 200 ] && [ "$(echo "${r#* }" | jq -r ".duplicate, .instanceId" | tr "\n" " ")" = "true $id " ]'
 check "one ci-build instance only" '[ "$(n_of ci-build)" = 1 ] && [ "$(count)" = "$before" ]'
+# the same delivery twice at once: one start, one duplicate
+gh push d-race "$wh/push.json" > /tmp/race1.$$ & racer=$!; gh push d-race "$wh/push.json" > /tmp/race2.$$; wait $racer
+check "the same delivery twice at once: one 202, one 200 duplicate of it" '[ "$(cut -c1-3 /tmp/race1.$$ /tmp/race2.$$ | sort | tr "\n" " ")" = "200 202 " ] && [ "$(n_of ci-build)" = 2 ]'
+rm -f /tmp/race1.$$ /tmp/race2.$$
+# another process deploys a new version: the next push starts it (bpmnd's cached one is checked in the start's transaction)
+sed 's/id="ci-build" name="/id="ci-build" name="v2 /' "$wh/webhooks.bpmn" > "$tampered.bpmn"
+$c deploy "$tampered.bpmn" >/dev/null
+v2=$(sql "select id from process_definition where key = 'ci-build' order by version desc limit 1")
+r=$(gh push d-v2 "$wh/push.json")
+check "a version deployed by another process is the one started" '[ "${r%% *}" = 202 ] && [ "$(sql "select definition_id from process_instance where id = '\''$(echo "${r#* }" | jq -r .instanceId)'\''")" = "$v2" ]'
+sql "update process_definition set suspended = true where id = '$v2'" >/dev/null
+before=$(count)
+r=$(gh push d-suspended "$wh/push.json")
+check "suspended by another process: refused, nothing recorded" '[ "${r%% *}" -ge 400 ] && echo "${r#* }" | grep -q suspended && [ "$(count)" = "$before" ]'
+sql "update process_definition set suspended = false where id = '$v2'" >/dev/null
+r=$(gh push d-suspended "$wh/push.json")
+check "active again: the refused delivery, retried, starts it" '[ "${r%% *}" = 202 ]'
+rm -f "$tampered.bpmn"
+before=$(count)
 
 r=$(http -X POST -H 'Content-Type: application/json' -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: d-bad' \
   -H 'X-Hub-Signature-256: sha256=0000000000000000000000000000000000000000000000000000000000000000' \
@@ -80,7 +100,6 @@ check "a bad signature: 401, nothing changed" '[ "${r%% *}" = 401 ] && echo "${r
 r=$(http -X POST -H 'Content-Type: application/json' -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: d-none' \
   --data-binary @"$wh/push.json" "$root/webhooks/github")
 check "a missing signature: 401, nothing changed" '[ "${r%% *}" = 401 ] && echo "${r#* }" | grep -q "header is missing" && [ "$(count)" = "$before" ]'
-tampered=$(mktemp)
 sed 's/Fix the greeting/Break the greeting/' "$wh/push.json" > "$tampered"
 r=$(http -X POST -H 'Content-Type: application/json' -H 'X-GitHub-Event: push' -H 'X-GitHub-Delivery: d-tampered' \
   -H "X-Hub-Signature-256: $(sign "$wh/push.json")" --data-binary @"$tampered" "$root/webhooks/github")
@@ -153,7 +172,7 @@ r=$(http -X POST -u ops:pw-ops:x -H 'Content-Type: application/json' -d '{"name"
 check "its mapping returning nothing: 422" '[ "${r%% *}" = 422 ] && [ "$(n_of signup)" = 1 ]'
 
 m=$(curl -s -u ops:pw-ops:x "$root/metrics")
-check "metrics count accepted, duplicate and refused webhooks" 'echo "$m" | grep -q "^bpmnd_webhook_events_total{outcome=\"accepted\"} 5$" && echo "$m" | grep -q "^bpmnd_webhook_events_total{outcome=\"duplicate\"} 3$" && echo "$m" | grep -Eq "^bpmnd_webhook_events_total\{outcome=\"refused\"\} [1-9][0-9]*$"'
+check "metrics count accepted, duplicate and refused webhooks" 'echo "$m" | grep -q "^bpmnd_webhook_events_total{outcome=\"accepted\"} 8$" && echo "$m" | grep -q "^bpmnd_webhook_events_total{outcome=\"duplicate\"} 4$" && echo "$m" | grep -Eq "^bpmnd_webhook_events_total\{outcome=\"refused\"\} [1-9][0-9]*$"'
 check "the cleanup keeps recent de-duplication keys" '$c history cleanup >/dev/null && [ "$(sql "select count(*) from inbound_event")" -ge 4 ]'
 sql "update inbound_event set received_at = now() - interval '8 days'"
 check "and removes those past the retention (7 days)" '$c history cleanup >/dev/null && [ "$(sql "select count(*) from inbound_event")" = 0 ]'
