@@ -145,6 +145,10 @@ BPM_API_HANDLER(bpm_api_ops_job);
 BPM_API_HANDLER(bpm_api_ops_job_stacktrace);
 BPM_API_HANDLER(bpm_api_ops_job_retries);
 BPM_API_HANDLER(bpm_api_ops_job_execute);
+BPM_API_HANDLER(bpm_api_ops_job_suspended);
+BPM_API_HANDLER(bpm_api_ops_jobs_suspended);
+BPM_API_HANDLER(bpm_api_ops_job_duedate);
+BPM_API_HANDLER(bpm_api_ops_job_delete);
 
 /* history: api_history.c */
 BPM_API_HANDLER(bpm_api_history_instances);

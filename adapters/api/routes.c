@@ -103,9 +103,13 @@ static const bpm_api_route routes[] = {
     {"POST", "/job", bpm_api_ops_jobs, false, false},
     {"GET", "/job/count", bpm_api_ops_jobs_count, false, false},
     {"POST", "/job/count", bpm_api_ops_jobs_count, false, false},
+    {"PUT", "/job/suspended", bpm_api_ops_jobs_suspended, false, true},
     {"GET", "/job/{}", bpm_api_ops_job, false, false},
+    {"DELETE", "/job/{}", bpm_api_ops_job_delete, false, true},
     {"GET", "/job/{}/stacktrace", bpm_api_ops_job_stacktrace, false, false},
     {"PUT", "/job/{}/retries", bpm_api_ops_job_retries, false, true},
+    {"PUT", "/job/{}/suspended", bpm_api_ops_job_suspended, false, true},
+    {"PUT", "/job/{}/duedate", bpm_api_ops_job_duedate, false, true},
     {"POST", "/job/{}/execute", bpm_api_ops_job_execute, false, true},
 
     {"GET", "/history/process-instance", bpm_api_history_instances, false, false},
