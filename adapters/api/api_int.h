@@ -164,6 +164,7 @@ BPM_API_HANDLER(bpm_api_history_variables);
 BPM_API_HANDLER(bpm_api_history_variables_count);
 BPM_API_HANDLER(bpm_api_history_variable);
 BPM_API_HANDLER(bpm_api_history_variable_data);
+BPM_API_HANDLER(bpm_api_history_variable_delete);
 BPM_API_HANDLER(bpm_api_history_operations);
 BPM_API_HANDLER(bpm_api_history_operations_count);
 BPM_API_HANDLER(bpm_api_history_incidents);

@@ -132,6 +132,7 @@ static const bpm_api_route routes[] = {
     {"GET", "/history/variable-instance/count", bpm_api_history_variables_count, false, false},
     {"POST", "/history/variable-instance/count", bpm_api_history_variables_count, false, false},
     {"GET", "/history/variable-instance/{}", bpm_api_history_variable, false, false},
+    {"DELETE", "/history/variable-instance/{}", bpm_api_history_variable_delete, false, true},
     {"GET", "/history/variable-instance/{}/data", bpm_api_history_variable_data, false, false},
     {"GET", "/history/user-operation", bpm_api_history_operations, false, false},
     {"GET", "/history/user-operation/count", bpm_api_history_operations_count, false, false},

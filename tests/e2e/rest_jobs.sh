@@ -4,8 +4,8 @@
 # is not run, by the executor nor by bpmnctl timers, until it is
 # activated), PUT /job/{id}/duedate (a timer moved into the future is
 # deferred past its own due time; null fires it now), DELETE /job/{id} (the
-# job goes, the instance stays; a job the executor holds is refused); each
-# writes its user operation.
+# job goes, the instance stays; a job the executor holds is refused), and
+# DELETE /history/variable-instance/{id}; each writes its user operation.
 # Requests with unknown ids or bad bodies answer 404 or 400 and change
 # nothing in the database.
 set -u
@@ -96,6 +96,7 @@ check "PUT /job/suspended naming nothing or two things: 400" 'status 400 PUT /jo
 check "due date of nothing: 404" 'status 404 PUT /job/nope/duedate "{\"duedate\": null}"'
 check "a bad due date: 400 naming it" 'status 400 PUT "/job/$j2/duedate" "{\"duedate\": \"tomorrow\"}" && jqb .message | grep -q "^duedate" && status 400 PUT "/job/$j2/duedate" "{\"duedate\": 5}" && status 400 PUT "/job/$j2/duedate" "{\"cascade\": \"no\"}"'
 check "delete nothing: 404" 'status 404 DELETE /job/nope'
+check "delete a historic variable that is not there: 404" 'status 404 DELETE "/history/variable-instance/$a:0:nope"'
 check "the database is unchanged" '[ "$(snapshot)" = "$before" ]'
 
 # ---- DELETE /job/{id} -------------------------------------------------------------------------
@@ -110,8 +111,17 @@ before=$(snapshot)
 check "a job the executor holds is not deleted: 500" 'status 500 DELETE "/job/$jd" && [ "$(jqb .message)" = "Cannot delete job when the job is being executed. Try again later." ] && [ "$(snapshot)" = "$before" ]'
 sql "update job set lock_owner = null, lock_expires_at = null where id = '$jd'" >/dev/null
 
+# ---- DELETE /history/variable-instance/{id} ---------------------------------------------------
+ok "/history/variable-instance?processInstanceId=$a&variableName=x"
+vid=$(jqb '.[0].id')
+check "the historic variable is there" '[ -n "$vid" ] && [ "$vid" != null ] && [ "$(jqb ".[0].value")" = 7 ]'
+check "DELETE /history/variable-instance/{id}: 204" 'no_content DELETE "/history/variable-instance/$vid"'
+check "its history is gone, the running variable stays" 'status 404 GET "/history/variable-instance/$vid" && [ "$(count "/history/variable-instance/count?processInstanceId=$a&includeDeleted=true")" = 0 ] && ok "/process-instance/$a/variables/x" && [ "$(jqb .value)" = 7 ]'
+check "DeleteHistory of a Variable is logged" 'ok "/history/user-operation?processInstanceId=$a&operationType=DeleteHistory" && [ "$(jqb ".[0] | .entityType + \" \" + .property + \" \" + .newValue")" = "Variable name x" ]'
+check "deleting it again: 404" 'status 404 DELETE "/history/variable-instance/$vid"'
+
 # ---- the route table is the OpenAPI document ------------------------------------------------
-check "openapi.json lists the new operations" 'ok /openapi.json && jq -e ".paths[\"/job/{id}\"].delete and .paths[\"/job/{id}/suspended\"].put and .paths[\"/job/suspended\"].put and .paths[\"/job/{id}/duedate\"].put " "$tmp/body" >/dev/null'
+check "openapi.json lists the new operations" 'ok /openapi.json && jq -e ".paths[\"/job/{id}\"].delete and .paths[\"/job/{id}/suspended\"].put and .paths[\"/job/suspended\"].put and .paths[\"/job/{id}/duedate\"].put and .paths[\"/history/variable-instance/{id}\"].delete" "$tmp/body" >/dev/null'
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
