@@ -170,4 +170,13 @@ BPM_API_HANDLER(bpm_api_history_operations_count);
 BPM_API_HANDLER(bpm_api_history_incidents);
 BPM_API_HANDLER(bpm_api_history_incidents_count);
 
+/* users and groups: api_identity.c */
+BPM_API_HANDLER(bpm_api_identity_groups);
+BPM_API_HANDLER(bpm_api_identity_verify);
+BPM_API_HANDLER(bpm_api_identity_group_list);
+BPM_API_HANDLER(bpm_api_identity_group_count);
+BPM_API_HANDLER(bpm_api_identity_user_list);
+BPM_API_HANDLER(bpm_api_identity_user_count);
+BPM_API_HANDLER(bpm_api_identity_user_profile);
+
 #endif

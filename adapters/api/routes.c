@@ -139,6 +139,14 @@ static const bpm_api_route routes[] = {
     {"GET", "/history/incident", bpm_api_history_incidents, false, false},
     {"GET", "/history/incident/count", bpm_api_history_incidents_count, false, false},
 
+    {"GET", "/identity/groups", bpm_api_identity_groups, false, false},
+    {"POST", "/identity/verify", bpm_api_identity_verify, false, false},
+    {"GET", "/group", bpm_api_identity_group_list, false, false},
+    {"GET", "/group/count", bpm_api_identity_group_count, false, false},
+    {"GET", "/user", bpm_api_identity_user_list, false, false},
+    {"GET", "/user/count", bpm_api_identity_user_count, false, false},
+    {"GET", "/user/{}/profile", bpm_api_identity_user_profile, false, false},
+
     {NULL, NULL, NULL, false, false},
 };
 
