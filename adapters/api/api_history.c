@@ -482,6 +482,38 @@ BPM_API_HANDLER(bpm_api_history_variable)
     type_response(r);
 }
 
+/* Camunda's DeleteHistoricVariableInstanceCmd: the variable's history (every
+ * value it had) goes, the running variable stays; the deletion is a user
+ * operation (DeleteHistory of a Variable, its name as the new value) written
+ * in the same statement. */
+BPM_API_HANDLER(bpm_api_history_variable_delete)
+{
+    const char *p[2] = {req->params[0], req->user};
+    PGresult *res = NULL;
+    bpm_err err = {0};
+    if (bpm_pg_query(req->s->pg,
+                     "with v as (select v.instance_id, v.scope_id, v.name, i.definition_key, i.business_key from"
+                     " history_variable v join process_instance i on i.id = v.instance_id where " VAR_BY_ID "),"
+                     " d as (delete from history h using v where h.instance_id = v.instance_id and h.kind = 'variable'"
+                     " and h.scope_id = v.scope_id and h.detail->>'name' = v.name),"
+                     " o as (insert into history (instance_id, definition_key, business_key, kind, scope_id, user_id,"
+                     " detail) select instance_id, definition_key, business_key, 'operation', scope_id, $2,"
+                     " jsonb_build_object('operation', 'DeleteHistory', 'entityType', 'Variable', 'property', 'name',"
+                     " 'newValue', name) from v)"
+                     " select count(*) from v",
+                     2, p, NULL, NULL, &res, "delete the historic variable", &err)) {
+        bpm_api_fail(r, &err);
+        return;
+    }
+    bool found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+    PQclear(res);
+    if (found)
+        bpm_api_no_content(r);
+    else
+        bpm_api_error(r, 404, "InvalidRequestException", -1, "No historic variable instance found with id: %s",
+                      req->params[0]);
+}
+
 /* The content of a File or Bytes variable, as GET .../variables/{name}/data
  * serves it. */
 BPM_API_HANDLER(bpm_api_history_variable_data)

@@ -145,6 +145,10 @@ BPM_API_HANDLER(bpm_api_ops_job);
 BPM_API_HANDLER(bpm_api_ops_job_stacktrace);
 BPM_API_HANDLER(bpm_api_ops_job_retries);
 BPM_API_HANDLER(bpm_api_ops_job_execute);
+BPM_API_HANDLER(bpm_api_ops_job_suspended);
+BPM_API_HANDLER(bpm_api_ops_jobs_suspended);
+BPM_API_HANDLER(bpm_api_ops_job_duedate);
+BPM_API_HANDLER(bpm_api_ops_job_delete);
 
 /* history: api_history.c */
 BPM_API_HANDLER(bpm_api_history_instances);
@@ -160,9 +164,19 @@ BPM_API_HANDLER(bpm_api_history_variables);
 BPM_API_HANDLER(bpm_api_history_variables_count);
 BPM_API_HANDLER(bpm_api_history_variable);
 BPM_API_HANDLER(bpm_api_history_variable_data);
+BPM_API_HANDLER(bpm_api_history_variable_delete);
 BPM_API_HANDLER(bpm_api_history_operations);
 BPM_API_HANDLER(bpm_api_history_operations_count);
 BPM_API_HANDLER(bpm_api_history_incidents);
 BPM_API_HANDLER(bpm_api_history_incidents_count);
+
+/* users and groups: api_identity.c */
+BPM_API_HANDLER(bpm_api_identity_groups);
+BPM_API_HANDLER(bpm_api_identity_verify);
+BPM_API_HANDLER(bpm_api_identity_group_list);
+BPM_API_HANDLER(bpm_api_identity_group_count);
+BPM_API_HANDLER(bpm_api_identity_user_list);
+BPM_API_HANDLER(bpm_api_identity_user_count);
+BPM_API_HANDLER(bpm_api_identity_user_profile);
 
 #endif

@@ -361,3 +361,227 @@ BPM_API_HANDLER(bpm_api_ops_job_execute)
     wake_executor(req);
     bpm_api_no_content(r);
 }
+
+/* ---- suspension, due dates, deletion --------------------------------------------- */
+
+/* Which jobs a suspension request names, as Camunda's UpdateJobSuspensionState
+ * builder takes them: $1 is the id or key. There are no job definitions, so
+ * jobDefinitionId names no job. */
+static const struct {
+    const char *field;
+    const char *where;
+} job_selectors[] = {
+    {"jobId", "j.id = $1"},
+    {"jobDefinitionId", "$1::text is null"},
+    {"processInstanceId", "j.instance_id = $1"},
+    {"processDefinitionId", "j.definition_id = $1"},
+    {"processDefinitionKey", "i.definition_key = $1"},
+};
+#define N_JOB_SELECTORS (sizeof job_selectors / sizeof job_selectors[0])
+#define JOB_BY_KEY 4
+
+/* Suspends or activates the jobs job_selectors[which] names with value (of
+ * a tenant's definition, or of one without a tenant, when given), one user
+ * operation (SuspendJob or ActivateJob) per job in the same statement.
+ * Returns the number of jobs, or -1 after writing an error into r. A job of a
+ * suspended instance stays suspended until the instance is activated: its
+ * own flag and the instance's are kept apart. */
+static long set_jobs_suspended(const bpm_api_req *req, bpm_api_resp *r, size_t which, const char *value,
+                               bool suspend, const char *tenant, bool without_tenant)
+{
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "with old as (select j.id, j.instance_id, j.element_id, i.definition_key, i.business_key from " JOB_FROM
+             " where %s and ($3::text is null or i.tenant_id = $3) and (not $4::bool or i.tenant_id is null) and "
+             JOB_KINDS " for update of j),"
+             " j as (update job j set suspended = $2::bool from old o where j.id = o.id returning j.id),"
+             " h as (insert into history (instance_id, definition_key, business_key, kind, element_id, user_id, detail)"
+             " select instance_id, definition_key, business_key, 'operation', element_id, $5,"
+             " jsonb_build_object('operation', case when $2::bool then 'SuspendJob' else 'ActivateJob' end,"
+             " 'entityType', 'Job', 'job', id, 'property', 'suspensionState', 'newValue',"
+             " case when $2::bool then 'suspended' else 'active' end) from old)"
+             " select count(*) from j",
+             job_selectors[which].where);
+    const char *p[5] = {value, suspend ? "t" : "f", tenant, without_tenant ? "t" : "f", req->user};
+    PGresult *res = NULL;
+    bpm_err err = {0};
+    if (bpm_pg_query(req->s->pg, sql, 5, p, NULL, NULL, &res, "change the suspension of jobs", &err)) {
+        bpm_api_fail(r, &err);
+        return -1;
+    }
+    long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    if (n > 0 && !suspend)
+        wake_executor(req);
+    return n;
+}
+
+/* {"suspended": true|false}, required: Camunda would read a missing one as
+ * false and activate. */
+static bool suspended_of(const json_t *body, bool *out, bpm_api_resp *r)
+{
+    json_t *s = json_object_get(body, "suspended");
+    if (!json_is_boolean(s)) {
+        bpm_api_error(r, 400, "InvalidRequestException", -1, "suspended must be true or false");
+        return false;
+    }
+    *out = json_is_true(s);
+    return true;
+}
+
+/* Camunda answers 204 for an id that names no job; we answer 404, as for
+ * every other job resource. */
+BPM_API_HANDLER(bpm_api_ops_job_suspended)
+{
+    json_t *body = bpm_api_body(req, r);
+    if (!body)
+        return;
+    bool suspend;
+    if (suspended_of(body, &suspend, r)) {
+        long n = set_jobs_suspended(req, r, 0, req->params[0], suspend, NULL, false);
+        if (n == 0)
+            bpm_api_error(r, 404, "InvalidRequestException", -1, "No job found with id '%s'", req->params[0]);
+        else if (n > 0)
+            bpm_api_no_content(r);
+    }
+    json_decref(body);
+}
+
+/* PUT /job/suspended: exactly one of jobId, jobDefinitionId,
+ * processInstanceId, processDefinitionId, processDefinitionKey (with
+ * processDefinitionTenantId or processDefinitionWithoutTenantId); 204 even
+ * when it names no job, as Camunda. */
+BPM_API_HANDLER(bpm_api_ops_jobs_suspended)
+{
+    json_t *body = bpm_api_body(req, r);
+    if (!body)
+        return;
+    bool suspend;
+    size_t which = N_JOB_SELECTORS, given = 0;
+    const char *bad = NULL;
+    for (size_t k = 0; k < N_JOB_SELECTORS; k++) {
+        json_t *v = json_object_get(body, job_selectors[k].field);
+        if (!v || json_is_null(v))
+            continue;
+        if (!json_is_string(v))
+            bad = job_selectors[k].field;
+        which = k;
+        given++;
+    }
+    json_t *tenant = json_object_get(body, "processDefinitionTenantId");
+    json_t *without = json_object_get(body, "processDefinitionWithoutTenantId");
+    if (bad)
+        bpm_api_error(r, 400, "InvalidRequestException", -1, "%s must be a string", bad);
+    else if (given > 1)
+        bpm_api_error(r, 400, "InvalidRequestException", -1,
+                      "Only one of jobId, jobDefinitionId, processInstanceId, processDefinitionId or "
+                      "processDefinitionKey should be set to update the suspension state.");
+    else if (given == 0)
+        bpm_api_error(r, 400, "InvalidRequestException", -1,
+                      "Either jobId, jobDefinitionId, processInstanceId, processDefinitionId or "
+                      "processDefinitionKey should be set to update the suspension state.");
+    else if (tenant && !json_is_null(tenant) && !json_is_string(tenant))
+        bpm_api_error(r, 400, "InvalidRequestException", -1, "processDefinitionTenantId must be a string");
+    else if (without && !json_is_null(without) && !json_is_boolean(without))
+        bpm_api_error(r, 400, "InvalidRequestException", -1, "processDefinitionWithoutTenantId must be true or false");
+    else if (suspended_of(body, &suspend, r) &&
+             set_jobs_suspended(req, r, which, json_string_value(json_object_get(body, job_selectors[which].field)),
+                                suspend, which == JOB_BY_KEY ? json_string_value(tenant) : NULL,
+                                which == JOB_BY_KEY && json_is_true(without)) >= 0)
+        bpm_api_no_content(r);
+    json_decref(body);
+}
+
+/* Camunda's SetJobDuedateCmd: "duedate" null (or absent) makes the job due
+ * now. cascade is accepted and ignored: a timer cycle's next occurrence is
+ * computed from its start, so a moved occurrence never shifts the later
+ * ones (Camunda's cascade=false). */
+BPM_API_HANDLER(bpm_api_ops_job_duedate)
+{
+    json_t *body = bpm_api_body(req, r);
+    if (!body)
+        return;
+    json_t *dv = json_object_get(body, "duedate");
+    json_t *cv = json_object_get(body, "cascade");
+    int64_t due_ms = req->now_ms;
+    bpm_err err = {0};
+    bool ok = false;
+    if (dv && !json_is_null(dv) && !json_is_string(dv))
+        bpm_api_error(r, 400, "InvalidRequestException", -1, "duedate must be a date string or null");
+    else if (json_is_string(dv) && bpm_restdate_parse(json_string_value(dv), &due_ms, &err))
+        bpm_api_error(r, 400, "InvalidRequestException", -1, "duedate: %s", err.msg);
+    else if (cv && !json_is_null(cv) && !json_is_boolean(cv))
+        bpm_api_error(r, 400, "InvalidRequestException", -1, "cascade must be true or false");
+    else
+        ok = true;
+    json_decref(body);
+    if (!ok)
+        return;
+    char due[24];
+    snprintf(due, sizeof due, "%lld", (long long)due_ms);
+    const char *p[3] = {req->params[0], due, req->user};
+    PGresult *res = NULL;
+    /* the operation log keeps dates as epoch milliseconds, as Camunda's */
+    if (bpm_pg_query(
+            req->s->pg,
+            "with old as (select j.id, j.due_at, j.instance_id, j.element_id, i.definition_key, i.business_key from "
+            JOB_FROM " where j.id = $1 and " JOB_KINDS " for update of j),"
+            " j as (update job j set due_at = to_timestamp($2::bigint / 1000.0) from old o where j.id = o.id"
+            " returning j.id),"
+            " h as (insert into history (instance_id, definition_key, business_key, kind, element_id, user_id, detail)"
+            " select instance_id, definition_key, business_key, 'operation', element_id, $3,"
+            " jsonb_build_object('operation', 'SetDueDate', 'entityType', 'Job', 'job', $1::text, 'property',"
+            " 'duedate', 'orgValue', (extract(epoch from due_at) * 1000)::bigint::text, 'newValue', $2::text)"
+            " from old)"
+            " select count(*) from j",
+            3, p, NULL, NULL, &res, "set the job's due date", &err)) {
+        bpm_api_fail(r, &err);
+        return;
+    }
+    bool found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+    PQclear(res);
+    if (!found) {
+        bpm_api_error(r, 404, "InvalidRequestException", -1, "No job found with id '%s'", req->params[0]);
+        return;
+    }
+    wake_executor(req);
+    bpm_api_no_content(r);
+}
+
+/* Camunda's DeleteJobCmd: a job the executor holds cannot be deleted (500).
+ * Otherwise the job goes and its wait stays: the token waits until the
+ * instance is modified or cancelled, as in Camunda; a timer never fires. An
+ * open failedJob incident of the job is then deleted (its state says so). */
+BPM_API_HANDLER(bpm_api_ops_job_delete)
+{
+    const char *p[2] = {req->params[0], req->user};
+    PGresult *res = NULL;
+    bpm_err err = {0};
+    if (bpm_pg_query(
+            req->s->pg,
+            "with old as (select j.id, j.instance_id, j.element_id, i.definition_key, i.business_key,"
+            " (j.lock_owner is not null and j.lock_expires_at >= " BPM_API_ENGINE_NOW ") as busy from " JOB_FROM
+            " where j.id = $1 and " JOB_KINDS " for update of j),"
+            " d as (delete from job j using old o where j.id = o.id and not o.busy returning j.instance_id),"
+            " f as (update process_instance p set incident = exists (select 1 from incident x where x.instance_id ="
+            " p.id and x.resolved_at is null and x.configuration is distinct from $1) where p.id in (select"
+            " instance_id from d)),"
+            " h as (insert into history (instance_id, definition_key, business_key, kind, element_id, user_id, detail)"
+            " select instance_id, definition_key, business_key, 'operation', element_id, $2,"
+            " jsonb_build_object('operation', 'Delete', 'entityType', 'Job', 'job', $1::text) from old"
+            " where not busy)"
+            " select busy from old",
+            2, p, NULL, NULL, &res, "delete the job", &err)) {
+        bpm_api_fail(r, &err);
+        return;
+    }
+    bool found = PQntuples(res) > 0, busy = found && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!found)
+        bpm_api_error(r, 404, "InvalidRequestException", -1, "No job found with id '%s'", req->params[0]);
+    else if (busy)
+        bpm_api_error(r, 500, "RestException", -1,
+                      "Cannot delete job when the job is being executed. Try again later.");
+    else
+        bpm_api_no_content(r);
+}

@@ -1071,7 +1071,8 @@ static bpm_rc s_find(void *self, const bpm_find *qr, bpm_wait_ref **out, size_t 
         rc = q(s,
                "select j.instance_id, j.wait_id, (extract(epoch from j.due_at) * 1000)::bigint from job j"
                " join process_instance i on i.id = j.instance_id where j.kind = 'timer' and j.due_at <= $1::timestamptz"
-               " and i.state = 'active' and not i.suspended order by j.due_at, j.created_at limit $2::bigint",
+               " and not j.suspended and i.state = 'active' and not i.suspended order by j.due_at, j.created_at"
+               " limit $2::bigint",
                2, p, &res, "look up due timers", err);
         break;
     }

@@ -146,6 +146,25 @@ static bool b64decode(const char *in, char *out, size_t cap)
     return strlen(out) == n; /* no NUL inside */
 }
 
+bool bpm_auth_verify_password(bpm_session *s, const char *user, const char *password)
+{
+    const char *p[1] = {user};
+    PGresult *res = NULL;
+    if (bpm_pg_query(s->pg, "select password_hash from app_user where id = $1", 1, p, NULL, NULL, &res,
+                     "look up the user", NULL))
+        return false;
+    bool ok = false;
+    if (PQntuples(res) == 1) {
+        struct crypt_data *cd = bpm_xcalloc(1, sizeof *cd);
+        const char *stored = PQgetvalue(res, 0, 0);
+        const char *h = crypt_r(password, stored, cd);
+        ok = h && strlen(h) == strlen(stored) && CRYPTO_memcmp(h, stored, strlen(stored)) == 0;
+        free(cd);
+    }
+    PQclear(res);
+    return ok;
+}
+
 int bpm_auth_check(bpm_session *s, const char *authorization, bpm_auth_user *who)
 {
     memset(who, 0, sizeof *who);
@@ -163,21 +182,7 @@ int bpm_auth_check(bpm_session *s, const char *authorization, bpm_auth_user *who
         if (!colon)
             return 401;
         *colon = '\0';
-        const char *p[1] = {plain};
-        PGresult *res = NULL;
-        if (bpm_pg_query(s->pg, "select password_hash from app_user where id = $1", 1, p, NULL, NULL, &res,
-                         "look up the user", NULL))
-            return 401;
-        bool ok = false;
-        if (PQntuples(res) == 1) {
-            struct crypt_data *cd = bpm_xcalloc(1, sizeof *cd);
-            const char *stored = PQgetvalue(res, 0, 0);
-            const char *h = crypt_r(colon + 1, stored, cd);
-            ok = h && strlen(h) == strlen(stored) && CRYPTO_memcmp(h, stored, strlen(stored)) == 0;
-            free(cd);
-        }
-        PQclear(res);
-        if (!ok || strlen(plain) >= sizeof who->id)
+        if (!bpm_auth_verify_password(s, plain, colon + 1) || strlen(plain) >= sizeof who->id)
             return 401;
         memcpy(who->id, plain, strlen(plain) + 1);
     } else if (strncasecmp(authorization, "Bearer ", 7) == 0) {

@@ -23,6 +23,11 @@ typedef struct bpm_auth_user {
 int bpm_auth_check(bpm_session *s, const char *authorization, bpm_auth_user *who);
 void bpm_auth_user_cleanup(bpm_auth_user *who);
 
+/* Whether password is user's (the crypt(3) hash compared in constant time);
+ * false for an unknown user or when the database cannot answer. Pays the
+ * hash's cost on every call (no cache). Strings borrowed. */
+bool bpm_auth_verify_password(bpm_session *s, const char *user, const char *password);
+
 /* A crypt(3) hash of password with a fresh salt into out; false when the
  * system offers no strong method. */
 bool bpm_auth_hash_password(const char *password, char *out, size_t n);
