@@ -29,7 +29,8 @@ const char *bpm_exec_effect_name(bpm_effect_kind k)
 {
     static const char *const names[] = {"enter",      "leave",   "cancel",   "take",        "wait-open",
                                         "wait-close", "var",     "signal",   "message",     "start-child",
-                                        "end",        "incident", "escalation", "operation", "publish"};
+                                        "end",        "incident", "escalation", "operation", "publish",
+                                        "assign"};
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "unknown";
 }
 
@@ -366,6 +367,40 @@ static void cmd_set_vars(bpm_run *r, const bpm_cmd *cmd)
     }
 }
 
+static bool same_user(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+/* A user task changes hands (Camunda 7 TaskEntity.setAssignee, then
+ * triggerUpdateEvent): the variables first, then the assignee in the task's
+ * wait, then, when it really changed (to nobody too), the "assignment"
+ * listeners, which see the new assignee as task.assignee. The wait's data
+ * is shared with the instance the step started from, so it is replaced,
+ * never changed in place. */
+static void cmd_assign(bpm_run *r, const bpm_cmd *cmd)
+{
+    if (cmd->vars)
+        cmd_set_vars(r, cmd);
+    bpm_wait *w = bpm_inst_wait(r->inst, cmd->wait);
+    if (r->failed || !w)
+        return;
+    uint32_t ei = w->ei;
+    const char *old = json_string_value(json_object_get(w->data, "assignee"));
+    bpm_effect *fx = bpm_run_effect(r, BPM_FX_ASSIGN, ei, w->node);
+    fx->wait = cmd->wait;
+    fx->name = bpm_arena_strdup(r->arena, cmd->assignee);
+    fx->key = bpm_arena_strdup(r->arena, old);
+    fx->message = bpm_arena_strdup(r->arena, cmd->change ? cmd->change : "assign");
+    if (same_user(old, cmd->assignee))
+        return;
+    json_t *d = w->data ? json_copy(w->data) : json_object();
+    if (cmd->assignee)
+        json_object_set_new(d, "assignee", json_string(cmd->assignee));
+    else
+        json_object_del(d, "assignee");
+    json_decref(w->data);
+    w->data = d;
+    bpm_run_task_listeners(r, ei, "assignment", NULL);
+}
+
 /* A scope that a modification left without tokens is cancelled, and so in
  * turn is every scope above it that this empties; the process's own scope
  * terminates the instance (Camunda 7: "Cancellation due to process instance
@@ -441,12 +476,22 @@ static bpm_rc check_wait(const bpm_inst *inst, const bpm_cmd *cmd, bpm_err *err)
         ok = w->kind == BPM_WAIT_MESSAGE || w->kind == BPM_WAIT_TIMER || w->kind == BPM_WAIT_SIGNAL ||
              w->kind == BPM_WAIT_CONDITION;
         break;
+    case BPM_CMD_ASSIGN:
+        ok = w->kind == BPM_WAIT_USER_TASK;
+        break;
     default: /* ERROR, ESCALATE */
         ok = w->kind == BPM_WAIT_USER_TASK || w->kind == BPM_WAIT_JOB || w->kind == BPM_WAIT_CHILD;
         break;
     }
     if (!ok)
         return bpm_err_set(err, BPM_BAD_REQUEST, "wait %u at \"%s\" cannot take this command", cmd->wait, w->node->id);
+    if (cmd->kind == BPM_CMD_ASSIGN && cmd->claim && cmd->assignee) {
+        /* Camunda 7 TaskService.claim: TaskAlreadyClaimedException */
+        const char *holder = json_string_value(json_object_get(w->data, "assignee"));
+        if (holder && strcmp(holder, cmd->assignee) != 0)
+            return bpm_err_set(err, BPM_CONFLICT, "the task at \"%s\" is already claimed by %s", w->node->id,
+                               holder);
+    }
     return BPM_OK;
 }
 
@@ -468,7 +513,7 @@ bpm_rc bpm_exec_step(const bpm_model *m, bpm_inst **instp, const bpm_cmd *cmd, c
         return bpm_err_set(err, BPM_NOT_FOUND, "instance \"%s\" has no wait %u (it was already completed or cancelled)",
                            orig->id, cmd->wait);
     if (cmd->kind == BPM_CMD_COMPLETE || cmd->kind == BPM_CMD_TRIGGER || cmd->kind == BPM_CMD_ERROR ||
-        cmd->kind == BPM_CMD_ESCALATE) {
+        cmd->kind == BPM_CMD_ESCALATE || cmd->kind == BPM_CMD_ASSIGN) {
         bpm_rc rc = check_wait(orig, cmd, err);
         if (rc)
             return rc;
@@ -562,6 +607,9 @@ bpm_rc bpm_exec_step(const bpm_model *m, bpm_inst **instp, const bpm_cmd *cmd, c
         break;
     case BPM_CMD_MODIFY:
         cmd_modify_all(&r, cmd->instructions, cmd->n_instructions);
+        break;
+    case BPM_CMD_ASSIGN:
+        cmd_assign(&r, cmd);
         break;
     default: /* one modification instruction */
         cmd_modify_all(&r, cmd, 1);

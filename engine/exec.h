@@ -40,6 +40,12 @@ typedef enum bpm_cmd_kind {
     BPM_CMD_SET_VARS,     /* set vars / local_vars and delete `deletions` where a wait
                              sees them (wait 0: the process scope); no token moves */
     BPM_CMD_MODIFY,              /* instructions (MODIFY_* commands), in order, in one step */
+    /* A user task's assignee changes (claim, unclaim, setAssignee, delegate,
+     * resolve): wait, assignee, change; vars are set first where the task
+     * sees them (a resolve with variables). When the assignee really
+     * changes, the task's "assignment" listeners run (Camunda 7 fires the
+     * event on every change, to null too, and not when it stays the same). */
+    BPM_CMD_ASSIGN,
 } bpm_cmd_kind;
 
 typedef struct bpm_cmd {
@@ -71,6 +77,13 @@ typedef struct bpm_cmd {
      * with the acting user, or NULL: the step then opens its effects with
      * BPM_FX_OPERATION */
     const char *operation;
+    /* ASSIGN: the new assignee (NULL: nobody); what kind of change it is,
+     * named for the audit trail ("claim", "unclaim", "assign", "delegate",
+     * "resolve"); a claim is refused with BPM_CONFLICT while someone else
+     * holds the task */
+    const char *assignee;
+    const char *change;
+    bool claim;
 } bpm_cmd;
 
 typedef enum bpm_effect_kind {
@@ -95,6 +108,13 @@ typedef enum bpm_effect_kind {
      * {messageId, instanceId, element, exchange, routingKey, body,
      * properties?}. A step that fails publishes nothing. */
     BPM_FX_PUBLISH,
+    /* A user task's assignee was set (ASSIGN): wait = its wait, name = the
+     * new assignee (NULL: nobody), key = the previous one (NULL: nobody),
+     * message = the kind of change (cmd->change). Written even when the
+     * assignee stays the same, since a delegation or resolution changes the
+     * task all the same. Comes before the effects of the assignment
+     * listeners it ran. */
+    BPM_FX_ASSIGN,
 } bpm_effect_kind;
 
 typedef struct bpm_effect {

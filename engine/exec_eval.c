@@ -34,6 +34,7 @@ static bpm_eval_call call_of(bpm_run *r, uint32_t ei, const bpm_node *n)
         .element_id = n ? n->id : NULL,
         .definition_key = r->p->id,
         .definition_id = r->inst->definition_id,
+        .task = r->task,
         .now_ms = r->env->now_ms,
         .max_instructions = instructions ? instructions : r->env->max_instructions,
         .max_memory = (size_t)(memory ? memory : r->env->max_memory),
@@ -355,19 +356,52 @@ bool bpm_run_process_listeners(bpm_run *r, uint32_t root, const char *event)
     return run_listeners(r, root, NULL, r->p->listeners, r->p->n_listeners, event);
 }
 
-bool bpm_run_task_listeners(bpm_run *r, uint32_t ei, const char *event)
+/* What a task listener's script sees as `task`: the task as its wait
+ * holds it (Camunda 7 DelegateTask's getters). New reference. */
+static json_t *task_view(bpm_run *r, const bpm_node *n, const json_t *d, const char *event)
+{
+    json_t *t = json_pack("{s:s, s:s, s:s}", "eventName", event, "taskDefinitionKey", n->id, "processInstanceId",
+                          r->inst->id);
+    static const char *const members[][2] = {{"name", "name"},
+                                             {"assignee", "assignee"},
+                                             {"priority", "priority"},
+                                             {"due", "dueDate"},
+                                             {"followUp", "followUpDate"},
+                                             {"candidateUsers", "candidateUsers"},
+                                             {"candidateGroups", "candidateGroups"}};
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
+        json_t *v = json_object_get(d, members[i][0]);
+        if (v && !json_is_null(v))
+            json_object_set(t, members[i][1], v);
+    }
+    if (!json_object_get(t, "priority"))
+        json_object_set_new(t, "priority", json_integer(BPM_TASK_PRIORITY_DEFAULT));
+    return t;
+}
+
+bool bpm_run_task_listeners(bpm_run *r, uint32_t ei, const char *event, const json_t *data)
 {
     const bpm_ei *e = bpm_run_ei(r, ei);
     const bpm_node *n = e ? e->node : NULL;
-    if (!n || !n->user || !n->user->n_task_listeners)
+    if (!bpm_model_task_listens(n, event))
         return true;
+    if (!data)
+        for (size_t i = 0; i < r->inst->n_waits; i++)
+            if (r->inst->waits[i].ei == ei && r->inst->waits[i].kind == BPM_WAIT_USER_TASK)
+                data = r->inst->waits[i].data;
+    json_t *task = task_view(r, n, data, event);
+    const json_t *outer = r->task;
+    r->task = task;
+    bool ok = true;
     /* a task listener has no default event: only those naming it run */
-    for (size_t i = 0; i < n->user->n_task_listeners; i++) {
+    for (size_t i = 0; ok && i < n->user->n_task_listeners; i++) {
         const bpm_listener *l = &n->user->task_listeners[i];
         if (l->event && strcmp(l->event, event) == 0 && !run_listeners(r, ei, n, l, 1, event))
-            return false;
-        if (!bpm_run_ei(r, ei))
-            return false; /* a BPMN error thrown by the listener took the task away */
+            ok = false;
+        else if (!bpm_run_ei(r, ei))
+            ok = false; /* a BPMN error thrown by the listener took the task away */
     }
-    return true;
+    r->task = outer;
+    json_decref(task);
+    return ok;
 }

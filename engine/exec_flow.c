@@ -234,7 +234,7 @@ void bpm_run_terminate(bpm_run *r, uint32_t ei)
         for (size_t i = 0; i < r->inst->n_waits; i++)
             has_task |= r->inst->waits[i].ei == ei && r->inst->waits[i].kind == BPM_WAIT_USER_TASK;
         if (has_task)
-            bpm_run_task_listeners(r, ei, "delete");
+            bpm_run_task_listeners(r, ei, "delete", NULL);
         e = bpm_run_ei(r, ei);
         if (!e)
             return;

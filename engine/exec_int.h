@@ -22,6 +22,7 @@ typedef struct bpm_run {
     const bpm_node *fail_node;
     char fail_msg[768];
     uint32_t fail_ei;
+    const json_t *task; /* while task listeners run: what scripts see as `task` */
 } bpm_run;
 
 /* Each element family has one ops table (node_event.c, node_gateway.c,
@@ -172,7 +173,9 @@ bool bpm_run_results_local(const bpm_node *n);
 bool bpm_run_process_listeners(bpm_run *r, uint32_t root, const char *event);
 /* Runs the task listeners of a user task for `event` ("create", "assignment",
  * "complete", "delete"); false when the run failed or a BPMN error thrown by
- * a listener removed the task (exec_eval.c). */
-bool bpm_run_task_listeners(bpm_run *r, uint32_t ei, const char *event);
+ * a listener removed the task (exec_eval.c). Scripts see the task as `task`,
+ * made from data (borrowed: the task's wait data, for a wait already
+ * closed), or NULL: the open user task wait of ei. */
+bool bpm_run_task_listeners(bpm_run *r, uint32_t ei, const char *event, const json_t *data);
 
 #endif

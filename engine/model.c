@@ -128,3 +128,15 @@ bool bpm_model_publisher(const bpm_service *s)
         return s->job_type && strncmp(s->job_type, type, sizeof type - 1) == 0;
     return s->kind == BPM_IMPL_CONNECTOR && s->connector_id && strcmp(s->connector_id, "rabbitmq-publish") == 0;
 }
+
+bool bpm_model_task_listens(const bpm_node *n, const char *event)
+{
+    if (!n || !n->user)
+        return false;
+    for (size_t i = 0; i < n->user->n_task_listeners; i++) {
+        const char *ev = n->user->task_listeners[i].event;
+        if (ev && strcmp(ev, event) == 0)
+            return true;
+    }
+    return false;
+}

@@ -581,5 +581,9 @@ bool bpm_model_zeebe_connector(const bpm_service *s);
  * io.camunda:connector-rabbitmq:N) or a Camunda 7 camunda:connector with
  * connectorId "rabbitmq-publish" (docs/messaging.md). */
 bool bpm_model_publisher(const bpm_service *s);
+/* Whether user task n has a task listener for `event` ("create",
+ * "assignment", "complete", "delete"). A task listener has no default
+ * event: only those naming it count. false for any other node. */
+bool bpm_model_task_listens(const bpm_node *n, const char *event);
 
 #endif

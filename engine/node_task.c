@@ -421,7 +421,7 @@ static void task_enter(bpm_run *r, uint32_t ei)
         /* Camunda 7 delegation-code "Task Listener Event Lifecycle": create
          * fires once the task exists with its properties; for a task created
          * with an assignee, assignment follows create */
-        if (!bpm_run_task_listeners(r, ei, "create"))
+        if (!bpm_run_task_listeners(r, ei, "create", NULL))
             return;
         const bpm_wait *w = NULL;
         for (size_t i = 0; i < r->inst->n_waits; i++)
@@ -429,7 +429,7 @@ static void task_enter(bpm_run *r, uint32_t ei)
                 w = &r->inst->waits[i];
         json_t *assignee = w && w->data ? json_object_get(w->data, "assignee") : NULL;
         if (json_is_string(assignee))
-            bpm_run_task_listeners(r, ei, "assignment");
+            bpm_run_task_listeners(r, ei, "assignment", NULL);
         return;
     }
     case BPM_NODE_SERVICE_TASK:
@@ -632,6 +632,8 @@ static void task_trigger(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *
     bool call = type && strcmp(type, "connector") == 0;
     bool connector = call && n->service->kind == BPM_IMPL_CONNECTOR;
     bool rest = call && bpm_model_zeebe_connector(n->service);
+    /* the complete listeners see the task as it was, after its wait is gone */
+    json_t *task = n->kind == BPM_NODE_USER_TASK && w->kind == BPM_WAIT_USER_TASK ? json_incref(w->data) : NULL;
     bpm_run_close_waits_of(r, ei);
     if (connector) {
         if (!connector_outputs(r, ei, n, cmd))
@@ -647,9 +649,10 @@ static void task_trigger(bpm_run *r, uint32_t ei, uint32_t wait, const bpm_cmd *
     }
     if (cmd->local_vars)
         bpm_run_set_vars(r, ei, cmd->local_vars, true);
-    if (n->kind == BPM_NODE_USER_TASK && !bpm_run_task_listeners(r, ei, "complete"))
-        return;
-    bpm_run_complete(r, ei);
+    bool listened = n->kind != BPM_NODE_USER_TASK || bpm_run_task_listeners(r, ei, "complete", task);
+    json_decref(task);
+    if (listened)
+        bpm_run_complete(r, ei);
 }
 
 /* A job of a message throw or end event is done: mapped as a task's. */

@@ -51,6 +51,12 @@ typedef struct bpm_eval_call {
     const char *definition_key;
     const char *definition_id;
     const char *tenant_id;
+    /* A task listener's task (Camunda 7 DelegateTask), exposed to scripts
+     * as `task`: {eventName, name, taskDefinitionKey, processInstanceId,
+     * assignee, priority, dueDate, followUpDate, candidateUsers,
+     * candidateGroups}, members without a value left out. Borrowed; NULL
+     * outside task listeners. */
+    const json_t *task;
     int64_t now_ms;             /* the step's time; scripts never read a clock */
     uint64_t max_instructions;  /* 0 = the evaluator's default */
     size_t max_memory;          /* bytes; 0 = the evaluator's default */

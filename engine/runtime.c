@@ -67,12 +67,15 @@ static bpm_rc step(tx *t, bpm_inst *inst, const bpm_model *m, const bpm_cmd *cmd
         rc = bpm_err_set(err, BPM_LIMIT, "one command caused more than 100000 steps across instances");
         goto done;
     }
-    bool refuse = t->rt->incidents_fail || t->refuse_incidents;
+    /* A user's assignment that its listeners refuse is refused, as Camunda
+     * 7 throws from setAssignee: no incident, nothing written */
+    bool assign = cmd->kind == BPM_CMD_ASSIGN;
+    bool refuse = t->rt->incidents_fail || t->refuse_incidents || assign;
     t->refuse_incidents = false;
     if (refuse && fx.n == 1 && fx.items[0].kind == BPM_FX_INCIDENT) {
         const bpm_effect *e = &fx.items[0];
-        rc = bpm_err_set(err, BPM_INVALID, "incident at \"%s\": %s", e->node ? e->node->id : inst->process->id,
-                         e->message ? e->message : "");
+        rc = bpm_err_set(err, BPM_INVALID, assign ? "assignment listener at \"%s\" failed: %s" : "incident at \"%s\": %s",
+                         e->node ? e->node->id : inst->process->id, e->message ? e->message : "");
         if (e->node)
             bpm_err_where(err, "%s", e->node->id);
         goto done;
@@ -312,7 +315,9 @@ static bpm_rc transact(const bpm_runtime *rt, int64_t now, const char *user, bod
         else
             s->ops->rollback(s->self);
         tx_cleanup(&t);
-        if (rc != BPM_CONFLICT || (err && strstr(err->msg, "has ended")))
+        /* an ended instance, a task someone else holds: the same on every
+         * attempt, unlike a deadlock */
+        if (rc != BPM_CONFLICT || (err && (strstr(err->msg, "has ended") || strstr(err->msg, "already claimed"))))
             break;
     }
     return rc;

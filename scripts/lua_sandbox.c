@@ -678,8 +678,9 @@ static void push_execution(lua_State *L, bpm_lua_sandbox *sb)
 }
 
 /* __index of the base environment: what no library defines. `_G` is the run's
- * env, `execution` is built on first use, any other name is a process
- * variable (so `amount > 1000 and approved` reads variables). */
+ * env, `execution` is built on first use, and so is `task` in a task
+ * listener; any other name is a process variable (so `amount > 1000 and
+ * approved` reads variables). */
 static int base_index(lua_State *L)
 {
     bpm_lua_sandbox *sb = SB(L);
@@ -695,6 +696,18 @@ static int base_index(lua_State *L)
     }
     if (len == 9 && memcmp(name, "execution", 9) == 0) {
         push_execution(L, sb);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -3);
+        lua_rawset(L, -3);
+        lua_pop(L, 1);
+        return 1;
+    }
+    /* a task listener's task: a copy, so changing it changes nothing */
+    if (len == 4 && memcmp(name, "task", 4) == 0 && sb->run.call && sb->run.call->task) {
+        bpm_err err = {0};
+        if (bpm_lua_value_push(L, sb->run.call->task, &err) != BPM_OK)
+            return luaL_error(L, "%s", err.msg);
         lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
         lua_pushvalue(L, 2);
         lua_pushvalue(L, -3);

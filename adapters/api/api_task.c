@@ -10,6 +10,7 @@
 #include "api_int.h"
 #include "restdate.h"
 #include "restvars.h"
+#include "tasks.h"
 
 #define TASK_DTO \
     "json_build_object('id', t.id, 'name', t.name, 'assignee', t.assignee, 'created', bpm_rest_date(t.created_at), " \
@@ -180,11 +181,7 @@ BPM_API_HANDLER(bpm_api_task_count)
 /* ---- one task --------------------------------------------------------------------- */
 
 typedef struct task_row {
-    char instance[BPM_ID_SIZE];
-    uint32_t wait;
-    char assignee[256];
-    char owner[256];
-    bool has_assignee, has_owner;
+    bpm_task_row row;
     bool visible; /* to the caller */
 } task_row;
 
@@ -200,7 +197,8 @@ static bool load(const bpm_api_req *req, bpm_api_resp *r, task_row *t, int missi
     bpm_rc rc = bpm_pg_query(req->s->pg,
                              "select t.instance_id, t.wait_id, t.assignee, t.owner, $2::text is null or t.assignee = $2"
                              " or t.owner = $2 or $2 = any(t.candidate_users) or t.candidate_groups &&"
-                             " array(select jsonb_array_elements_text($3::jsonb)) from user_task t where t.id = $1",
+                             " array(select jsonb_array_elements_text($3::jsonb)), t.id, t.definition_id, t.element_id"
+                             " from user_task t where t.id = $1",
                              3, p, NULL, NULL, &res, "find the task", &err);
     free(groups);
     if (rc) {
@@ -212,12 +210,17 @@ static bool load(const bpm_api_req *req, bpm_api_resp *r, task_row *t, int missi
         bpm_api_error(r, missing_status, missing_type, missing_status >= 500 ? 0 : -1, missing_fmt, req->params[0]);
         return false;
     }
-    snprintf(t->instance, sizeof t->instance, "%s", PQgetvalue(res, 0, 0));
-    t->wait = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
-    t->has_assignee = !PQgetisnull(res, 0, 2);
-    t->has_owner = !PQgetisnull(res, 0, 3);
-    snprintf(t->assignee, sizeof t->assignee, "%s", PQgetvalue(res, 0, 2));
-    snprintf(t->owner, sizeof t->owner, "%s", PQgetvalue(res, 0, 3));
+    bpm_task_row *w = &t->row;
+    memset(w, 0, sizeof *w);
+    snprintf(w->instance_id, sizeof w->instance_id, "%s", PQgetvalue(res, 0, 0));
+    w->wait = (uint32_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+    w->has_assignee = !PQgetisnull(res, 0, 2);
+    w->has_owner = !PQgetisnull(res, 0, 3);
+    snprintf(w->assignee, sizeof w->assignee, "%s", PQgetvalue(res, 0, 2));
+    snprintf(w->owner, sizeof w->owner, "%s", PQgetvalue(res, 0, 3));
+    snprintf(w->id, sizeof w->id, "%s", PQgetvalue(res, 0, 5));
+    snprintf(w->definition_id, sizeof w->definition_id, "%s", PQgetvalue(res, 0, 6));
+    snprintf(w->element_id, sizeof w->element_id, "%s", PQgetvalue(res, 0, 7));
     t->visible = req->admin || strcmp(PQgetvalue(res, 0, 4), "t") == 0;
     PQclear(res);
     if (!t->visible) {
@@ -293,44 +296,42 @@ static bool may_act_for(const bpm_api_req *req, bpm_api_resp *r, const char *use
     return false;
 }
 
+/* An assignee change (bpm_tasks_assign: the task's assignment listeners
+ * run, and may refuse it); false after writing the error Camunda gives
+ * into r: 500 TaskAlreadyClaimedException, 500 NullValueException for a
+ * task gone meanwhile, 400 for bad variables, else 500
+ * ProcessEngineException naming the listener's element and why. */
+static bool assign(const bpm_api_req *req, bpm_api_resp *r, const task_row *t, bpm_task_change change,
+                   const char *user, const json_t *vars)
+{
+    static const char *const verbs[] = {"claim", "unclaim", "set the assignee of", "delegate", "resolve"};
+    bpm_err err = {0};
+    bpm_rc rc =
+        bpm_tasks_assign(req->s->store, &req->s->rt, &t->row, change, user, vars, req->user, req->now_ms, &err);
+    if (rc == BPM_OK)
+        return true;
+    if (rc == BPM_CONFLICT && strstr(err.msg, "already claimed"))
+        bpm_api_error(r, 500, "TaskAlreadyClaimedException", 0, "Task '%s' is already claimed by someone else.",
+                      req->params[0]);
+    else if (rc == BPM_NOT_FOUND)
+        bpm_api_error(r, 500, "NullValueException", 0, "Cannot find task with id %s: task is null", req->params[0]);
+    else if (rc == BPM_BAD_REQUEST)
+        bpm_api_error(r, 400, "InvalidRequestException", -1, "%s", err.msg);
+    else
+        bpm_api_error(r, 500, "ProcessEngineException", 0, "Cannot %s task %s: %s", verbs[change], req->params[0],
+                      err.msg);
+    return false;
+}
+
 BPM_API_HANDLER(bpm_api_task_claim)
 {
     json_t *body = NULL;
     const char *user = user_id(req, r, &body, false);
     task_row t;
     if (user && may_act_for(req, r, user) &&
-        load(req, r, &t, 500, "NullValueException", "Cannot find task with id %s: task is null")) {
-        if (!*user) { /* userId null: unclaim */
-            change(req, r, "task-unclaim", "assignee = null", NULL, t.has_assignee ? t.assignee : NULL);
-        } else if (t.has_assignee && strcmp(t.assignee, user) != 0) {
-            bpm_api_error(r, 500, "TaskAlreadyClaimedException", 0, "Task '%s' is already claimed by someone else.",
-                          req->params[0]);
-        } else if (t.has_assignee) {
-            bpm_api_no_content(r); /* the same user again: nothing to do */
-        } else {
-            /* claimed only while still free: a concurrent claim loses */
-            char at[24]; /* engine time, as the steps' history rows have it */
-            snprintf(at, sizeof at, "%lld", (long long)req->now_ms);
-            const char *p[4] = {req->params[0], user, req->user, at};
-            PGresult *res = NULL;
-            bpm_err err = {0};
-            if (bpm_pg_query(req->s->pg,
-                             "with t as (update user_task set assignee = $2, updated_at = now() where id = $1 and"
-                             " assignee is null returning instance_id, element_id),"
-                             " h as (insert into history (at, instance_id, kind, element_id, element_type, user_id,"
-                             " detail) select to_timestamp($4::bigint / 1000.0), instance_id, 'task-claim', element_id,"
-                             " 'userTask', coalesce($3, $2), jsonb_build_object('task', $1::text, 'user', $2::text)"
-                             " from t) select count(*) from t",
-                             4, p, NULL, NULL, &res, "claim the task", &err))
-                bpm_api_fail(r, &err);
-            else if (strcmp(PQgetvalue(res, 0, 0), "1") == 0)
-                bpm_api_no_content(r);
-            else
-                bpm_api_error(r, 500, "TaskAlreadyClaimedException", 0,
-                              "Task '%s' is already claimed by someone else.", req->params[0]);
-            PQclear(res);
-        }
-    }
+        load(req, r, &t, 500, "NullValueException", "Cannot find task with id %s: task is null") &&
+        assign(req, r, &t, *user ? BPM_TASK_CLAIM : BPM_TASK_UNCLAIM, *user ? user : NULL, NULL)) /* null: unclaim */
+        bpm_api_no_content(r);
     json_decref(body);
 }
 
@@ -339,12 +340,13 @@ BPM_API_HANDLER(bpm_api_task_unclaim)
     task_row t;
     if (!load(req, r, &t, 500, "NullValueException", "Cannot find task with id %s: task is null"))
         return;
-    if (req->user && !req->admin && t.has_assignee && strcmp(t.assignee, req->user) != 0) {
+    if (req->user && !req->admin && t.row.has_assignee && strcmp(t.row.assignee, req->user) != 0) {
         bpm_api_error(r, 403, "AuthorizationException", -1, "The task '%s' is assigned to '%s'; only they or an admin may unclaim it.",
-                      req->params[0], t.assignee);
+                      req->params[0], t.row.assignee);
         return;
     }
-    change(req, r, "task-unclaim", "assignee = null", NULL, t.has_assignee ? t.assignee : NULL);
+    if (assign(req, r, &t, BPM_TASK_UNCLAIM, NULL, NULL))
+        bpm_api_no_content(r);
 }
 
 BPM_API_HANDLER(bpm_api_task_assignee)
@@ -353,8 +355,9 @@ BPM_API_HANDLER(bpm_api_task_assignee)
     const char *user = user_id(req, r, &body, false);
     task_row t;
     if (user && may_act_for(req, r, user) &&
-        load(req, r, &t, 500, "NullValueException", "Cannot find task with id %s: task is null"))
-        change(req, r, "task-assign", "assignee = nullif($2, '')", user, t.has_assignee ? t.assignee : NULL);
+        load(req, r, &t, 500, "NullValueException", "Cannot find task with id %s: task is null") &&
+        assign(req, r, &t, BPM_TASK_ASSIGN, *user ? user : NULL, NULL))
+        bpm_api_no_content(r);
     json_decref(body);
 }
 
@@ -363,10 +366,9 @@ BPM_API_HANDLER(bpm_api_task_delegate)
     json_t *body = NULL;
     const char *user = user_id(req, r, &body, true);
     task_row t;
-    if (user && load(req, r, &t, 500, "NullValueException", "Cannot find task with id %s: task is null"))
-        change(req, r, "task-delegate",
-               "owner = coalesce(owner, assignee), assignee = $2, delegation_state = 'PENDING'", user,
-               t.has_assignee ? t.assignee : NULL);
+    if (user && load(req, r, &t, 500, "NullValueException", "Cannot find task with id %s: task is null") &&
+        assign(req, r, &t, BPM_TASK_DELEGATE, user, NULL))
+        bpm_api_no_content(r);
     json_decref(body);
 }
 
@@ -374,9 +376,9 @@ BPM_API_HANDLER(bpm_api_task_delegate)
 static bool set_vars(const bpm_api_req *req, bpm_api_resp *r, const task_row *t, json_t *vars, json_t *local,
                      const json_t *deletions)
 {
-    bpm_cmd cmd = {.kind = BPM_CMD_SET_VARS, .wait = t->wait, .vars = vars, .local_vars = local, .deletions = deletions};
+    bpm_cmd cmd = {.kind = BPM_CMD_SET_VARS, .wait = t->row.wait, .vars = vars, .local_vars = local, .deletions = deletions};
     bpm_err err = {0};
-    bpm_rc rc = bpm_runtime_run(&req->s->rt, t->instance, &cmd, req->user, req->now_ms, &err);
+    bpm_rc rc = bpm_runtime_run(&req->s->rt, t->row.instance_id, &cmd, req->user, req->now_ms, &err);
     if (rc == BPM_OK)
         return true;
     if (rc == BPM_BAD_REQUEST)
@@ -394,11 +396,11 @@ BPM_API_HANDLER(bpm_api_task_resolve)
         return;
     json_t *vars = NULL;
     task_row t;
+    /* the variables and the resolution in one transaction */
     if (bpm_api_vars(body, "variables", &vars, r) &&
         load(req, r, &t, 500, "NullValueException", "Cannot find task with id %s: task is null") &&
-        (json_object_size(vars) == 0 || set_vars(req, r, &t, vars, NULL, NULL)))
-        change(req, r, "task-resolve", "assignee = owner, delegation_state = 'RESOLVED'", NULL,
-               t.has_assignee ? t.assignee : NULL);
+        assign(req, r, &t, BPM_TASK_RESOLVE, NULL, vars))
+        bpm_api_no_content(r);
     json_decref(vars);
     json_decref(body);
 }
@@ -413,16 +415,16 @@ BPM_API_HANDLER(bpm_api_task_complete)
     if (!bpm_api_vars(body, "variables", &vars, r) ||
         !load(req, r, &t, 500, "NullValueException", "Cannot find task with id %s: task is null"))
         goto out;
-    if (req->user && !req->admin && !(t.has_assignee && strcmp(t.assignee, req->user) == 0)) {
+    if (req->user && !req->admin && !(t.row.has_assignee && strcmp(t.row.assignee, req->user) == 0)) {
         bpm_api_error(r, 403, "AuthorizationException", -1,
                       "The user with id '%s' cannot complete task '%s': only its assignee (%s) or an admin may; claim "
                       "it first.",
-                      req->user, req->params[0], t.has_assignee ? t.assignee : "nobody");
+                      req->user, req->params[0], t.row.has_assignee ? t.row.assignee : "nobody");
         goto out;
     }
-    bpm_cmd cmd = {.kind = BPM_CMD_COMPLETE, .wait = t.wait, .vars = vars};
+    bpm_cmd cmd = {.kind = BPM_CMD_COMPLETE, .wait = t.row.wait, .vars = vars};
     bpm_err err = {0};
-    bpm_rc rc = bpm_runtime_run(&req->s->rt, t.instance, &cmd, req->user ? req->user : (t.has_assignee ? t.assignee : NULL),
+    bpm_rc rc = bpm_runtime_run(&req->s->rt, t.row.instance_id, &cmd, req->user ? req->user : (t.row.has_assignee ? t.row.assignee : NULL),
                                 req->now_ms, &err);
     if (rc == BPM_BAD_REQUEST) {
         bpm_api_error(r, 400, "InvalidRequestException", -1, "%s", err.msg);
@@ -433,7 +435,7 @@ BPM_API_HANDLER(bpm_api_task_complete)
         goto out;
     }
     if (json_is_true(json_object_get(body, "withVariablesInReturn"))) {
-        json_t *tv = bpm_api_instance_vars(req, t.instance, -1, NULL, r);
+        json_t *tv = bpm_api_instance_vars(req, t.row.instance_id, -1, NULL, r);
         if (tv)
             bpm_api_json(r, 200, tv);
     } else {
@@ -457,12 +459,12 @@ BPM_API_HANDLER(bpm_api_task_bpmn_error)
     else if (bpm_api_vars(body, "variables", &vars, r) &&
              load(req, r, &t, 404, "InvalidRequestException", "Cannot find task with id %s: task is null")) {
         bpm_cmd cmd = {.kind = BPM_CMD_ERROR,
-                       .wait = t.wait,
+                       .wait = t.row.wait,
                        .vars = vars,
                        .code = code,
                        .message = json_string_value(json_object_get(body, "errorMessage"))};
         bpm_err err = {0};
-        if (bpm_runtime_run(&req->s->rt, t.instance, &cmd, req->user, req->now_ms, &err))
+        if (bpm_runtime_run(&req->s->rt, t.row.instance_id, &cmd, req->user, req->now_ms, &err))
             bpm_api_error(r, 500, "ProcessEngineException", 0, "Cannot throw a BPMN error from task %s: %s",
                           req->params[0], err.msg);
         else
@@ -508,7 +510,7 @@ BPM_API_HANDLER(bpm_api_task_variables)
     if (!load(req, r, &t, 500, "NullValueException", "task %s does not exist"))
         return;
     json_t *only = names_param(req);
-    json_t *vars = bpm_api_instance_vars(req, t.instance, (long)t.wait, only, r);
+    json_t *vars = bpm_api_instance_vars(req, t.row.instance_id, (long)t.row.wait, only, r);
     json_decref(only);
     if (vars)
         bpm_api_json(r, 200, vars);
@@ -520,7 +522,7 @@ BPM_API_HANDLER(bpm_api_task_variable)
     if (!load(req, r, &t, 500, "NullValueException", "task %s does not exist"))
         return;
     json_t *only = json_pack("[s]", req->params[1]);
-    json_t *vars = bpm_api_instance_vars(req, t.instance, (long)t.wait, only, r);
+    json_t *vars = bpm_api_instance_vars(req, t.row.instance_id, (long)t.row.wait, only, r);
     json_decref(only);
     if (!vars)
         return;
@@ -617,9 +619,14 @@ static void identity_link(const bpm_api_req *req, bpm_api_resp *r, bool add)
         bpm_api_error(r, 400, "InvalidRequestException", -1, "an identity link needs a type and either userId or groupId");
     } else if (load(req, r, &t, 404, "InvalidRequestException", "No matching task with id %s")) {
         const char *set;
-        if (strcmp(type, "assignee") == 0)
-            set = add ? "assignee = $2" : "assignee = null";
-        else if (strcmp(type, "owner") == 0)
+        if (strcmp(type, "assignee") == 0) {
+            /* Camunda 7: the assignee link is setAssignee, listeners and all */
+            if (assign(req, r, &t, BPM_TASK_ASSIGN, add ? (user ? user : group) : NULL, NULL))
+                bpm_api_no_content(r);
+            json_decref(body);
+            return;
+        }
+        if (strcmp(type, "owner") == 0)
             set = add ? "owner = $2" : "owner = null";
         else if (strcmp(type, "candidate") == 0 && user)
             set = add ? "candidate_users = array(select distinct unnest(candidate_users || array[$2::text]))"
@@ -679,7 +686,12 @@ BPM_API_HANDLER(bpm_api_task_update)
             snprintf(pbuf, sizeof pbuf, "%lld", (long long)json_integer_value(prio));
         }
     }
-    if (ok && load(req, r, &t, 404, "InvalidRequestException", "No matching task with id %s")) {
+    const char *assignee = json_string_value(json_object_get(body, "assignee"));
+    ok = ok && load(req, r, &t, 404, "InvalidRequestException", "No matching task with id %s");
+    /* a new assignee first, as setAssignee: its listeners may refuse it */
+    if (ok && (t.row.has_assignee != (assignee != NULL) || (assignee && strcmp(assignee, t.row.assignee) != 0)))
+        ok = assign(req, r, &t, BPM_TASK_ASSIGN, assignee, NULL);
+    if (ok) {
         /* Camunda's PUT replaces the fields it carries */
         const char *p[8] = {req->params[0],
                             json_string_value(json_object_get(body, "name")),

@@ -17,6 +17,7 @@
 #include "pgstore.h"
 #include "runtime.h"
 #include "scripts.h"
+#include "tasks.h"
 #include "timer.h"
 
 typedef struct ctx {
@@ -363,47 +364,26 @@ static int cmd_task(ctx *c, const opts *o)
     const char *verb = o->pos[0], *task = o->pos[1];
     bpm_err err = {0};
     if (strcmp(verb, "claim") == 0 || strcmp(verb, "unclaim") == 0 || strcmp(verb, "assign") == 0) {
-        bool claim = strcmp(verb, "unclaim") != 0;
         /* claim refuses a task someone else holds (Camunda 7 TaskService.claim);
-         * assign sets the assignee whoever holds it (setAssignee); the history
-         * keeps the previous assignee */
-        bool assign = strcmp(verb, "assign") == 0;
-        if (claim && !o->user) {
+         * assign sets the assignee whoever holds it (setAssignee); the
+         * task's assignment listeners run, and may refuse the change; the
+         * history keeps the previous assignee */
+        bool unclaim = strcmp(verb, "unclaim") == 0;
+        if (!unclaim && !o->user) {
             fprintf(stderr, "bpmnctl: task %s needs --user\n", verb);
             return 2;
         }
-        char at[24]; /* engine time, as the steps' history rows have it */
-        snprintf(at, sizeof at, "%lld", (long long)now_ms(c));
-        const char *p[4] = {task, claim ? o->user : NULL, assign ? "t" : "f", at};
-        PGresult *res = PQexecParams(
-            bpm_pg_conn(c->pg),
-            "with old as (select assignee from user_task where id = $1),"
-            " t as (update user_task set assignee = $2, updated_at = now() where id = $1"
-            " and ($3::bool or assignee is null or assignee = $2 or $2 is null) returning instance_id, element_id),"
-            " h as (insert into history (at, instance_id, kind, element_id, element_type, user_id, detail)"
-            " select to_timestamp($4::bigint / 1000.0), instance_id, case when $3::bool then 'task-assign'"
-            " when $2::text is null then 'task-unclaim' else 'task-claim' end, element_id, 'userTask', $2,"
-            " jsonb_build_object('task', $1::text, 'previous', (select assignee from old)) from t)"
-            " select (select count(*) from t), (select assignee from old)",
-            4, NULL, p, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            bpm_pg_error(c->pg, res, "claim the task", &err);
-            PQclear(res);
+        bpm_task_row t;
+        bpm_rc rc = bpm_tasks_find(c->pg, task, &t, &err);
+        if (!rc)
+            rc = bpm_tasks_assign(c->store, &c->rt, &t,
+                                  unclaim                          ? BPM_TASK_UNCLAIM
+                                  : strcmp(verb, "assign") == 0 ? BPM_TASK_ASSIGN
+                                                                : BPM_TASK_CLAIM,
+                                  unclaim ? NULL : o->user, NULL, NULL, now_ms(c), &err);
+        if (rc)
             return fail(&err);
-        }
-        bool done = strcmp(PQgetvalue(res, 0, 0), "1") == 0;
-        bool exists = !PQgetisnull(res, 0, 1) || done;
-        char holder[256];
-        snprintf(holder, sizeof holder, "%s", PQgetvalue(res, 0, 1));
-        PQclear(res);
-        if (!done) {
-            if (!exists)
-                fprintf(stderr, "bpmnctl: no open task \"%s\"\n", task);
-            else
-                fprintf(stderr, "bpmnctl: task \"%s\" is already claimed by %s\n", task, holder);
-            return 1;
-        }
-        printf("task %s %s\n", task, assign ? "assigned" : claim ? "claimed" : "unclaimed");
+        printf("task %s %s\n", task, unclaim ? "unclaimed" : strcmp(verb, "assign") == 0 ? "assigned" : "claimed");
         return 0;
     }
     if (strcmp(verb, "complete") != 0) {

@@ -771,6 +771,42 @@ static void open_wait(batch *b, const bpm_inst *inst, const bpm_wait *w, bpm_are
     }
 }
 
+/* A user task changed hands (BPM_FX_ASSIGN): its row and its history row in
+ * one statement, the row changed as the kind of change says (Camunda 7: a
+ * delegation keeps the first owner and is pending, a resolution is
+ * resolved). $1 instance, $2 wait, $3 the new assignee, $4 the history
+ * kind, $5 the acting user, $6 the previous assignee, $7 the time, $8
+ * whether to write the history row. The same rows as bpm_tasks_assign()'s
+ * fast path writes (tasks.c). */
+#define ASSIGN_SQL(set)                                                                                           \
+    "with t as (update user_task set " set ", updated_at = now() where instance_id = $1 and wait_id = $2::int" \
+    " returning id, element_id),"                                                                             \
+    " h as (insert into history (at, instance_id, kind, element_id, element_type, user_id, detail)"           \
+    " select $7::timestamptz, $1, $4, element_id, 'userTask', coalesce($5, $3),"                              \
+    " jsonb_build_object('task', id, 'user', $3::text, 'previous', $6::text) from t where $8::boolean)"       \
+    " select count(*) from t"
+static const char assign_sql[] = ASSIGN_SQL("assignee = $3");
+static const char delegate_sql[] =
+    ASSIGN_SQL("owner = coalesce(owner, assignee), assignee = $3, delegation_state = 'PENDING'");
+static const char resolve_sql[] = ASSIGN_SQL("assignee = $3, delegation_state = 'RESOLVED'");
+
+/* Sends the history rows gathered so far (one statement) and empties hist. */
+static void send_history(batch *b, const bpm_inst *inst, json_t *hist)
+{
+    if (!json_array_size(hist))
+        return;
+    char *hj = json_dumps(hist, JSON_COMPACT);
+    const char *p[4] = {inst->id, inst->process->id, inst->business_key, hj};
+    send(b,
+         "insert into history (at, instance_id, definition_key, business_key, kind, element_id, element_type,"
+         " scope_id, user_id, detail)"
+         " select (r->>'at')::timestamptz, $1, $2, $3, r->>'kind', r->>'element', r->>'type', (r->>'scope')::int,"
+         " r->>'user', r->'detail' from jsonb_array_elements($4::jsonb) with ordinality as x(r, n) order by n",
+         4, p);
+    free(hj);
+    json_array_clear(hist);
+}
+
 static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, const char *user, bpm_err *err)
 {
     bpm_pgstore *s = self;
@@ -915,6 +951,23 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
                 send(&b, "select pg_notify('bpmnd_outbox', '')", 0, NULL);
             break;
         }
+        case BPM_FX_ASSIGN: {
+            /* its history row in its place: after the rows gathered so far
+             * (a resolution's variables), before those of what the
+             * assignment listeners did */
+            send_history(&b, inst, hist);
+            entered = NULL;
+            const char *change = e->message ? e->message : "assign";
+            const char *sql = strcmp(change, "delegate") == 0  ? delegate_sql
+                              : strcmp(change, "resolve") == 0 ? resolve_sql
+                                                                : assign_sql;
+            char kind[32];
+            snprintf(kind, sizeof kind, "task-%s", change);
+            const char *p[8] = {inst->id, wid,  e->name, kind, user, e->key, at,
+                                s->history == BPM_HISTORY_NONE ? "false" : "true"};
+            send(&b, sql, 8, p);
+            break;
+        }
         case BPM_FX_OPERATION:
             /* an operator's command, written with what it caused */
             if (s->history == BPM_HISTORY_NONE)
@@ -1008,17 +1061,7 @@ static bpm_rc s_save(void *self, const bpm_inst *inst, const bpm_effects *fx, co
         json_decref(set);
         json_decref(del);
     }
-    if (json_array_size(hist)) {
-        char *hj = json_dumps(hist, JSON_COMPACT);
-        const char *p[4] = {inst->id, inst->process->id, inst->business_key, hj};
-        send(&b,
-             "insert into history (at, instance_id, definition_key, business_key, kind, element_id, element_type,"
-             " scope_id, user_id, detail)"
-             " select (r->>'at')::timestamptz, $1, $2, $3, r->>'kind', r->>'element', r->>'type', (r->>'scope')::int,"
-             " r->>'user', r->'detail' from jsonb_array_elements($4::jsonb) with ordinality as x(r, n) order by n",
-             4, p);
-        free(hj);
-    }
+    send_history(&b, inst, hist);
     json_decref(hist);
     json_decref(var_rows);
     /* the writes wait in the pipeline for the next read or the commit */

@@ -1,6 +1,7 @@
 /* The step function's contract, tested directly: all-or-nothing incidents,
  * the move budget, determinism, the JSON form of the state, command errors,
- * suspend/resume/cancel, modification and the publish effect. BPMN semantics proper are in the
+ * suspend/resume/cancel, modification, the publish effect and assignee
+ * changes with their listeners. BPMN semantics proper are in the
  * conformance scenarios (tests/conformance). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -409,6 +410,171 @@ static void test_modify(void **state)
     teardown(&f);
 }
 
+/* A user task whose assignment listener logs what it sees, refuses
+ * mallory, and throws a BPMN error for thrower (caught on the task); its
+ * complete listener notes who completed it. */
+static const char *listening =
+    "<bpmn:startEvent id=\"S\"/><bpmn:sequenceFlow id=\"f1\" sourceRef=\"S\" targetRef=\"T\"/>"
+    "<bpmn:userTask id=\"T\" name=\"Review\" camunda:assignee=\"${first}\"><bpmn:extensionElements>"
+    "<camunda:taskListener event=\"assignment\"><camunda:script scriptFormat=\"lua\">"
+    "if task.assignee == 'mallory' then error('mallory may not hold ' .. task.name) end\n"
+    "if task.assignee == 'thrower' then bpmn.error('TAKEN') end\n"
+    "vars.log = (vars.log or '') .. task.eventName .. ':' .. (task.assignee or 'nobody') .. '/' ..\n"
+    "  tostring(vars.note) .. '@' .. task.taskDefinitionKey .. ';'"
+    "</camunda:script></camunda:taskListener>"
+    "<camunda:taskListener event=\"complete\"><camunda:script scriptFormat=\"lua\">"
+    "vars.done = task.eventName .. ':' .. task.assignee</camunda:script></camunda:taskListener>"
+    "</bpmn:extensionElements></bpmn:userTask>"
+    "<bpmn:sequenceFlow id=\"f2\" sourceRef=\"T\" targetRef=\"E\"/><bpmn:endEvent id=\"E\"/>"
+    "<bpmn:boundaryEvent id=\"Taken\" attachedToRef=\"T\"><bpmn:errorEventDefinition/></bpmn:boundaryEvent>"
+    "<bpmn:sequenceFlow id=\"f3\" sourceRef=\"Taken\" targetRef=\"Gone\"/><bpmn:endEvent id=\"Gone\"/>";
+
+static const char *var_text(const fixture *f, const char *name)
+{
+    return json_string_value(bpm_exec_get_var(f->inst, bpm_inst_root(f->inst)->id, name));
+}
+
+static const char *assignee_at(const fixture *f, uint32_t w)
+{
+    const bpm_wait *wt = bpm_inst_wait(f->inst, w);
+    return wt ? json_string_value(json_object_get(wt->data, "assignee")) : NULL;
+}
+
+static size_t count_fx(const fixture *f, bpm_effect_kind k)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->fx.n; i++)
+        n += f->fx.items[i].kind == k;
+    return n;
+}
+
+static bpm_cmd assign_cmd(uint32_t w, const char *user, const char *change)
+{
+    return (bpm_cmd){.kind = BPM_CMD_ASSIGN,
+                     .wait = w,
+                     .assignee = user,
+                     .change = change,
+                     .claim = strcmp(change, "claim") == 0};
+}
+
+/* Camunda 7 TaskEntity.setAssignee + triggerUpdateEvent: the assignment
+ * listeners run whenever the assignee really changes (to nobody too), see
+ * the new assignee as task.assignee, and write what they set in the same
+ * step; a failing one leaves the task and the variables as they were. */
+static void test_assign(void **state)
+{
+    (void)state;
+    fixture f;
+    bpm_err err = {0};
+    /* created with an assignee: assignment after create, seeing it */
+    setup_doc(&f, listening);
+    json_t *vars = json_pack("{s:s}", "first", "carol");
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START, .vars = vars}, NULL), BPM_OK);
+    json_decref(vars);
+    assert_string_equal(var_text(&f, "log"), "assignment:carol/nil@T;");
+    /* the complete listeners see the task as it was */
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_COMPLETE, .wait = wait_at(&f, "T")}, NULL), BPM_OK);
+    assert_null(incident(&f));
+    assert_string_equal(var_text(&f, "done"), "complete:carol");
+    teardown(&f);
+
+    setup_doc(&f, listening);
+    vars = json_pack("{s:n}", "first");
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START, .vars = vars}, NULL), BPM_OK);
+    json_decref(vars);
+    assert_null(var_text(&f, "log")); /* no assignee, no assignment */
+    uint32_t w = wait_at(&f, "T");
+
+    /* a claim: the change first, then what the listener did */
+    assert_int_equal(run(&f, assign_cmd(w, "alice", "claim"), NULL), BPM_OK);
+    assert_null(incident(&f));
+    assert_int_equal(f.fx.items[0].kind, BPM_FX_ASSIGN);
+    assert_int_equal(f.fx.items[0].wait, w);
+    assert_string_equal(f.fx.items[0].name, "alice");
+    assert_null(f.fx.items[0].key);
+    assert_string_equal(f.fx.items[0].message, "claim");
+    assert_int_equal(count_fx(&f, BPM_FX_VAR), 1);
+    assert_string_equal(var_text(&f, "log"), "assignment:alice/nil@T;");
+    assert_string_equal(assignee_at(&f, w), "alice");
+
+    /* someone else's claim is refused, with nothing done */
+    char *before = state_text(f.inst);
+    assert_int_equal(run(&f, assign_cmd(w, "bob", "claim"), &err), BPM_CONFLICT);
+    assert_non_null(strstr(err.msg, "already claimed by alice"));
+    assert_int_equal(f.fx.n, 0);
+    char *after = state_text(f.inst);
+    assert_string_equal(before, after);
+    free(after);
+
+    /* the holder again: no change, no listener */
+    assert_int_equal(run(&f, assign_cmd(w, "alice", "claim"), NULL), BPM_OK);
+    assert_int_equal(f.fx.n, 1);
+    assert_int_equal(f.fx.items[0].kind, BPM_FX_ASSIGN);
+    after = state_text(f.inst);
+    assert_string_equal(before, after);
+    free(after);
+
+    /* a listener that fails: an incident alone, task and variables as they were */
+    assert_int_equal(run(&f, assign_cmd(w, "mallory", "assign"), NULL), BPM_OK);
+    const bpm_effect *inc = incident(&f);
+    assert_non_null(inc);
+    assert_int_equal(f.fx.n, 1);
+    assert_string_equal(inc->node->id, "T");
+    assert_non_null(strstr(inc->message, "mallory may not hold Review"));
+    after = state_text(f.inst);
+    assert_string_equal(before, after);
+    free(after);
+    free(before);
+    assert_string_equal(assignee_at(&f, w), "alice");
+
+    /* a delegation with variables: they are set before the listener runs */
+    vars = json_pack("{s:s}", "note", "hand-over");
+    bpm_cmd cmd = assign_cmd(w, "bob", "delegate");
+    cmd.vars = vars;
+    assert_int_equal(run(&f, cmd, NULL), BPM_OK);
+    json_decref(vars);
+    assert_null(incident(&f));
+    assert_string_equal(var_text(&f, "log"), "assignment:alice/nil@T;assignment:bob/hand-over@T;");
+    const bpm_effect *a = NULL;
+    for (size_t i = 0; i < f.fx.n && !a; i++)
+        a = f.fx.items[i].kind == BPM_FX_ASSIGN ? &f.fx.items[i] : NULL;
+    assert_non_null(a);
+    assert_string_equal(a->key, "alice");
+    assert_string_equal(a->message, "delegate");
+    assert_string_equal(assignee_at(&f, w), "bob");
+
+    /* to nobody: the event fires too, task.assignee is nil */
+    assert_int_equal(run(&f, assign_cmd(w, NULL, "unclaim"), NULL), BPM_OK);
+    assert_string_equal(var_text(&f, "log"),
+                        "assignment:alice/nil@T;assignment:bob/hand-over@T;assignment:nobody/hand-over@T;");
+    assert_null(assignee_at(&f, w));
+    assert_non_null(bpm_inst_wait(f.inst, w));
+
+    /* waits that are not user tasks, or gone */
+    assert_int_equal(run(&f, assign_cmd(99, "alice", "claim"), &err), BPM_NOT_FOUND);
+
+    /* a BPMN error thrown by the listener leaves through the boundary event */
+    assert_int_equal(run(&f, assign_cmd(w, "thrower", "assign"), NULL), BPM_OK);
+    assert_null(incident(&f));
+    assert_int_equal(f.inst->state, BPM_INST_COMPLETED);
+    assert_int_equal(f.fx.items[0].kind, BPM_FX_ASSIGN);
+    teardown(&f);
+
+    /* a task without listeners changes hands with the change alone */
+    setup_doc(&f, "<bpmn:startEvent id=\"S\"/><bpmn:sequenceFlow id=\"f1\" sourceRef=\"S\" targetRef=\"Fork\"/>"
+                  "<bpmn:parallelGateway id=\"Fork\"/>"
+                  "<bpmn:sequenceFlow id=\"a\" sourceRef=\"Fork\" targetRef=\"A\"/><bpmn:userTask id=\"A\"/>"
+                  "<bpmn:sequenceFlow id=\"c\" sourceRef=\"Fork\" targetRef=\"C\"/>"
+                  "<bpmn:intermediateCatchEvent id=\"C\"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H"
+                  "</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>");
+    assert_int_equal(run(&f, (bpm_cmd){.kind = BPM_CMD_START}, NULL), BPM_OK);
+    assert_int_equal(run(&f, assign_cmd(wait_at(&f, "A"), "alice", "assign"), NULL), BPM_OK);
+    assert_int_equal(f.fx.n, 1);
+    assert_string_equal(assignee_at(&f, wait_at(&f, "A")), "alice");
+    assert_int_equal(run(&f, assign_cmd(wait_at(&f, "C"), "alice", "assign"), &err), BPM_BAD_REQUEST);
+    teardown(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +586,7 @@ int main(void)
         cmocka_unit_test(test_suspend_resume_cancel),
         cmocka_unit_test(test_modify),
         cmocka_unit_test(test_publish),
+        cmocka_unit_test(test_assign),
     };
     return cmocka_run_group_tests_name("exec", tests, NULL, NULL);
 }
