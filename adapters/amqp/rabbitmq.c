@@ -17,6 +17,9 @@
  * broker closed (an unknown exchange) is never reused. Dead-lettering
  * publishes on a second connection, so its confirms never mix with the
  * deliveries of the consuming one. */
+/* the failures counted so far, on a copy requeued by retry_later() */
+#define RETRIES_HEADER "x-bpmnd-retries"
+
 typedef struct rmq {
     amqp_connection_state_t conn;
     char url[1024];
@@ -511,10 +514,13 @@ static bpm_rc declare(rmq *q, amqp_channel_t ch, const char *queue, bpm_err *err
     return rc;
 }
 
-/* Publishes a poison message to the dead-letter queue, with the reason and
- * the failure count as headers, and waits for the broker's confirm. */
-static bpm_rc dead_letter(rmq *q, const char *dlq, const char *source, const amqp_envelope_t *env,
-                          const char *message_id, unsigned failures, const char *reason, bpm_err *err)
+/* Publishes a copy of a delivery to queue (by the default exchange), with
+ * its body, message id and properties, its headers updated by set (a JSON
+ * object, borrowed) and without the header strip (may be NULL), and waits
+ * for the broker's confirm. The copies go through a second connection with
+ * publisher confirms, opened on first use. */
+static bpm_rc forward(rmq *q, const char *queue, const amqp_envelope_t *env, const char *message_id, const json_t *set,
+                      const char *strip, bpm_err *err)
 {
     if (!q->dead_letters) {
         void *d = NULL;
@@ -523,30 +529,57 @@ static bpm_rc dead_letter(rmq *q, const char *dlq, const char *source, const amq
             return rc;
         q->dead_letters = d;
     }
-    json_t *headers = json_object();
     const amqp_basic_properties_t *p = &env->message.properties;
+    json_t *props = properties_json(p), *headers = NULL;
     if (p->_flags & AMQP_BASIC_HEADERS_FLAG) {
         amqp_field_value_t t = {.kind = AMQP_FIELD_KIND_TABLE, .value.table = p->headers};
-        json_decref(headers);
         headers = field_json(&t);
+    } else {
+        headers = json_object();
     }
-    json_object_set_new(headers, "x-bpmnd-reason", json_string(reason && *reason ? reason : "rejected"));
-    json_object_set_new(headers, "x-bpmnd-failures", json_integer(failures));
-    json_object_set_new(headers, "x-bpmnd-source", json_string(source));
-    json_t *props = json_pack("{s:o}", "headers", headers);
+    if (strip)
+        json_object_del(headers, strip);
+    json_object_update(headers, (json_t *)set);
+    json_object_set_new(props, "headers", headers);
     char ct[256] = "";
     if (p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
         snprintf(ct, sizeof ct, "%.*s", (int)p->content_type.len, (const char *)p->content_type.bytes);
-    bpm_bridge_msg m = {.id = message_id, .destination = "", .key = dlq, .body = env->message.body.bytes,
+    bpm_bridge_msg m = {.id = message_id, .destination = "", .key = queue, .body = env->message.body.bytes,
                         .body_len = env->message.body.len, .content_type = ct[0] ? ct : NULL, .properties = props};
     bpm_rc rc = r_publish(q->dead_letters, &m, 1, 10000, err);
     if (!rc && !m.ok)
-        rc = bpm_err_set(err, BPM_UNAVAILABLE, "could not dead-letter a message: %s", m.error);
+        rc = bpm_err_set(err, BPM_UNAVAILABLE, "could not publish a copy of a message to \"%s\": %s", queue, m.error);
     if (rc) {
         r_close(q->dead_letters);
         q->dead_letters = NULL;
     }
     json_decref(props);
+    return rc;
+}
+
+/* A poison message to the dead-letter queue, with the reason, the failure
+ * count and the source queue as headers; the retry count goes, so a message
+ * moved back to its queue by an operator gets its tries again. */
+static bpm_rc dead_letter(rmq *q, const char *dlq, const char *source, const amqp_envelope_t *env,
+                          const char *message_id, unsigned failures, const char *reason, bpm_err *err)
+{
+    json_t *set = json_pack("{s:s, s:I, s:s}", "x-bpmnd-reason", reason && *reason ? reason : "rejected",
+                            "x-bpmnd-failures", (json_int_t)failures, "x-bpmnd-source", source);
+    bpm_rc rc = forward(q, dlq, env, message_id, set, RETRIES_HEADER, err);
+    json_decref(set);
+    return rc;
+}
+
+/* A counted failure goes back to the end of its queue as a copy carrying
+ * the count (RETRIES_HEADER), then the delivery is acknowledged: the count
+ * survives a consumer's restart, and a crash between the two leaves two
+ * copies with one message id, which the engine's de-duplication absorbs. */
+static bpm_rc retry_later(rmq *q, const char *source, const amqp_envelope_t *env, const char *message_id,
+                          unsigned failures, bpm_err *err)
+{
+    json_t *set = json_pack("{s:I}", RETRIES_HEADER, (json_int_t)failures);
+    bpm_rc rc = forward(q, source, env, message_id, set, NULL, err);
+    json_decref(set);
     return rc;
 }
 
@@ -633,11 +666,18 @@ static bpm_rc r_consume(void *self, const bpm_bridge_consume *cfg, bpm_bridge_ha
         uint64_t key = id[0] ? fnv(id, strlen(id), 14695981039346656037ULL)
                              : fnv(env.message.body.bytes, env.message.body.len, 1469598103934665603ULL);
         unsigned *slot = fail_slot(f, key, false);
+        /* the count a requeued copy carries; else this process's own (a copy
+         * could not be published) */
+        json_int_t carried = json_integer_value(json_object_get(headers, RETRIES_HEADER));
+        unsigned earlier = carried > 0 && carried < 100000 ? (unsigned)carried : 0;
+        if (slot && *slot > earlier)
+            earlier = *slot;
+        json_object_del(headers, RETRIES_HEADER); /* the mapping sees the message as sent */
         bpm_bridge_delivery d = {.source = cfg->source, .message_id = id[0] ? id : NULL,
                                  .body = env.message.body.bytes, .body_len = env.message.body.len,
                                  .content_type = ct[0] ? ct : NULL, .headers = headers,
                                  .exchange = exch, .routing_key = rkey, .properties = props,
-                                 .redelivered = env.redelivered, .failures = slot ? *slot : 0};
+                                 .redelivered = env.redelivered, .failures = earlier};
         char reason[512] = "";
         bpm_bridge_verdict v = fn(ud, &d, reason, sizeof reason);
         int st = AMQP_STATUS_OK;
@@ -652,8 +692,16 @@ static bpm_rc r_consume(void *self, const bpm_bridge_consume *cfg, bpm_bridge_ha
         } else {
             unsigned failures = d.failures + 1;
             if (v == BPM_BRIDGE_RETRY && failures < max_failures) {
-                *fail_slot(f, key, true) = failures;
-                st = amqp_basic_nack(q->conn, ch, env.delivery_tag, 0, 1);
+                bpm_err rerr = {0};
+                if (retry_later(q, cfg->source, &env, d.message_id, failures, &rerr) == BPM_OK) {
+                    st = amqp_basic_ack(q->conn, ch, env.delivery_tag, 0);
+                    if (slot)
+                        *slot = 0;
+                } else {
+                    /* no copy: back to the queue, counted in memory only */
+                    *fail_slot(f, key, true) = failures;
+                    st = amqp_basic_nack(q->conn, ch, env.delivery_tag, 0, 1);
+                }
                 got.retried++;
             } else {
                 bpm_err derr = {0};

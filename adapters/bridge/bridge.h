@@ -44,7 +44,8 @@ typedef struct bpm_bridge_delivery {
 
 typedef enum bpm_bridge_verdict {
     BPM_BRIDGE_OK = 0, /* done (e.g. the engine's transaction committed): acknowledged */
-    BPM_BRIDGE_RETRY,  /* failed for now: requeued; after max_failures dead-lettered */
+    BPM_BRIDGE_RETRY,  /* failed for now: tried again later (the count kept with the message); after
+                        * max_failures dead-lettered */
     BPM_BRIDGE_REJECT, /* can never succeed: dead-lettered at once */
     BPM_BRIDGE_REQUEUE, /* not this message's fault (the database is down): requeued, not counted */
 } bpm_bridge_verdict;
@@ -84,7 +85,9 @@ typedef struct bpm_bridge_ops {
      * close it and connect again). */
     bpm_rc (*publish)(void *self, bpm_bridge_msg *msgs, size_t n, int timeout_ms, bpm_err *err);
     /* Consumes cfg->source, handing each delivery to fn; acknowledges only
-     * after fn returned OK, requeues on RETRY (counted) and REQUEUE (not), dead-letters (the reason in
+     * after fn returned OK, puts a message back on RETRY (counted, the count
+     * kept with the message so that it survives the consumer) and REQUEUE
+     * (not counted), dead-letters (the reason in
      * the header "x-bpmnd-reason") on REJECT or the max_failures-th RETRY,
      * acknowledging the original only once the dead-letter copy is
      * confirmed. Returns when cfg says so (BPM_OK) or the connection was lost

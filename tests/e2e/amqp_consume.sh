@@ -104,6 +104,14 @@ check "nothing waiting for it: after max_failures (3) attempts" '[[ "$(reason pa
 check "the dead letters keep body, message id and the source queue" '[ "$(jq -r "select(.id == \"pay-404\") | .body + \" \" + .headers[\"x-bpmnd-source\"]" <<<"$dl")" = "{\"orderId\": \"o-404\", \"amount\": 1} $q" ]'
 check "errors name the consumer, the queue and the message id" 'grep -q "consumer \"orders\" (queue \"$q\"): message pay-404 goes to the dead-letter queue (attempt 3 of 3): no_match" /tmp/consume-err.$$'
 
+# 5b. the count of failures survives the consumer: three processes, one attempt each
+send '{"orderId": "o-405", "amount": 1}' --id pay-405 --type order.paid
+out1=$(consume --count 1 --idle 3000); out2=$(consume --count 1 --idle 3000); out3=$(consume --count 1 --idle 3000)
+check "a new consumer process goes on counting: the third attempt dead-letters" '[ "$out1 | $out3" = "consumed=0 duplicates=0 failed=1 dead_lettered=0 requeued=0 | consumed=0 duplicates=0 failed=1 dead_lettered=1 requeued=0" ]'
+dl=$($T "$U" consume "$q.dlq" --idle 800 2>/dev/null)
+check "with the count, the reason, and the message's properties (its type)" '[[ "$(reason pay-405)" == "no_match: "*" | 3" ]] && [ "$(jq -r "select(.id == \"pay-405\") | .properties.type" <<<"$dl")" = "order.paid" ]'
+check "the queue is empty" '[ -z "$($T "$U" consume "$q" --idle 500 2>/dev/null)" ]'
+
 # 6. the database connection lost under a running consumer: requeued, not a failure
 $c consume orders --config "$conf" --idle 4000 >/tmp/consume-out.$$ 2>>/tmp/consume-err.$$ &
 cpid=$!
