@@ -242,6 +242,20 @@ static void wake_executor(const bpm_api_req *req)
     bpm_pg_query(req->s->pg, "select pg_notify('bpmnd_jobs', 'retry')", 0, NULL, NULL, NULL, NULL, "notify", NULL);
 }
 
+/* The answer to a job operation whose statement counted the jobs it changed
+ * (res, consumed): 404 for none, else 204 with the executor woken. */
+static void job_changed(const bpm_api_req *req, bpm_api_resp *r, PGresult *res)
+{
+    bool found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+    PQclear(res);
+    if (!found) {
+        bpm_api_error(r, 404, "InvalidRequestException", -1, "No job found with id '%s'", req->params[0]);
+        return;
+    }
+    wake_executor(req);
+    bpm_api_no_content(r);
+}
+
 /* Camunda's SetJobRetriesCmd: retries back above zero resolve the job's
  * failedJob incident, and a job that had failed out falls due now (its last
  * backoff may lie ahead) so the executor picks it up; dueDate, when given,
@@ -311,14 +325,7 @@ BPM_API_HANDLER(bpm_api_ops_job_retries)
         bpm_api_fail(r, &err);
         return;
     }
-    bool found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-    PQclear(res);
-    if (!found) {
-        bpm_api_error(r, 404, "InvalidRequestException", -1, "No job found with id '%s'", req->params[0]);
-        return;
-    }
-    wake_executor(req);
-    bpm_api_no_content(r);
+    job_changed(req, r, res);
 }
 
 /* Camunda runs the job in the request; here the job executor runs it: the
@@ -352,14 +359,7 @@ BPM_API_HANDLER(bpm_api_ops_job_execute)
         bpm_api_fail(r, &err);
         return;
     }
-    bool found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-    PQclear(res);
-    if (!found) {
-        bpm_api_error(r, 404, "InvalidRequestException", -1, "No job found with id '%s'", req->params[0]);
-        return;
-    }
-    wake_executor(req);
-    bpm_api_no_content(r);
+    job_changed(req, r, res);
 }
 
 /* ---- suspension, due dates, deletion --------------------------------------------- */
@@ -538,14 +538,7 @@ BPM_API_HANDLER(bpm_api_ops_job_duedate)
         bpm_api_fail(r, &err);
         return;
     }
-    bool found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
-    PQclear(res);
-    if (!found) {
-        bpm_api_error(r, 404, "InvalidRequestException", -1, "No job found with id '%s'", req->params[0]);
-        return;
-    }
-    wake_executor(req);
-    bpm_api_no_content(r);
+    job_changed(req, r, res);
 }
 
 /* Camunda's DeleteJobCmd: a job the executor holds cannot be deleted (500).

@@ -1256,6 +1256,23 @@ bpm_rc bpm_pgstore_resolve(bpm_pgstore *s, const char *key_or_id, char out[256],
 
 /* ---- retention -------------------------------------------------------------- */
 
+/* Runs a DELETE of at most $2 rows older than $1 until it deletes none. */
+static bpm_rc delete_batches(bpm_pgstore *s, const char *sql, const char *now, const char *lim, const char *doing,
+                             bpm_err *err)
+{
+    for (;;) {
+        const char *p[2] = {now, lim};
+        PGresult *res = NULL;
+        bpm_rc rc = q(s, sql, 2, p, &res, doing, err);
+        if (rc)
+            return rc;
+        size_t n = (size_t)strtoul(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+        if (n == 0)
+            return BPM_OK;
+    }
+}
+
 bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, size_t *deleted, bpm_err *err)
 {
     char now[BPM_TIMER_ISO_SIZE], lim[24];
@@ -1288,38 +1305,21 @@ bpm_rc bpm_pgstore_cleanup(bpm_pgstore *s, int64_t now_ms, size_t per_batch, siz
     }
     /* inbound de-duplication keys by age: senders retry within hours (GitHub
      * redelivers by hand up to 3 days later), so a week covers them */
-    for (;;) {
-        const char *p[2] = {now, lim};
-        PGresult *res = NULL;
-        bpm_rc rc = q(s,
-                      "delete from inbound_event where ctid in (select ctid from inbound_event"
-                      " where received_at < $1::timestamptz - interval '" BPM_PGSTORE_INBOUND_RETENTION "'"
-                      " limit $2::int)",
-                      2, p, &res, "clean up inbound events", err);
-        if (rc)
-            return rc;
-        size_t n = (size_t)strtoul(PQcmdTuples(res), NULL, 10);
-        PQclear(res);
-        if (n == 0)
-            break;
-    }
+    bpm_rc rc = delete_batches(s,
+                               "delete from inbound_event where ctid in (select ctid from inbound_event"
+                               " where received_at < $1::timestamptz - interval '" BPM_PGSTORE_INBOUND_RETENTION "'"
+                               " limit $2::int)",
+                               now, lim, "clean up inbound events", err);
     /* sent outbox rows: kept for audits of what was published, then dropped;
      * an unsent row stays however old it is */
-    for (;;) {
-        const char *p[2] = {now, lim};
-        PGresult *res = NULL;
-        bpm_rc rc = q(s,
-                      "delete from outbox where id in (select id from outbox"
-                      " where sent_at < $1::timestamptz - interval '" BPM_PGSTORE_OUTBOX_RETENTION "'"
-                      " limit $2::int)",
-                      2, p, &res, "clean up sent outbox rows", err);
-        if (rc)
-            return rc;
-        size_t n = (size_t)strtoul(PQcmdTuples(res), NULL, 10);
-        PQclear(res);
-        if (n == 0)
-            break;
-    }
+    if (!rc)
+        rc = delete_batches(s,
+                            "delete from outbox where id in (select id from outbox"
+                            " where sent_at < $1::timestamptz - interval '" BPM_PGSTORE_OUTBOX_RETENTION "'"
+                            " limit $2::int)",
+                            now, lim, "clean up sent outbox rows", err);
+    if (rc)
+        return rc;
     if (deleted)
         *deleted = total;
     return BPM_OK;
