@@ -681,6 +681,17 @@ static void push_execution(lua_State *L, bpm_lua_sandbox *sb)
  * env, `execution` is built on first use, and so is `task` in a task
  * listener; any other name is a process variable (so `amount > 1000 and
  * approved` reads variables). */
+/* Keeps the value on top of the stack as the script environment's global
+ * of the name at index 2, so the next read finds it without this hook. */
+static void remember(lua_State *L, const bpm_lua_sandbox *sb)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
 static int base_index(lua_State *L)
 {
     bpm_lua_sandbox *sb = SB(L);
@@ -696,11 +707,7 @@ static int base_index(lua_State *L)
     }
     if (len == 9 && memcmp(name, "execution", 9) == 0) {
         push_execution(L, sb);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
-        lua_pushvalue(L, 2);
-        lua_pushvalue(L, -3);
-        lua_rawset(L, -3);
-        lua_pop(L, 1);
+        remember(L, sb);
         return 1;
     }
     /* a task listener's task: a copy, so changing it changes nothing */
@@ -708,11 +715,7 @@ static int base_index(lua_State *L)
         bpm_err err = {0};
         if (bpm_lua_value_push(L, sb->run.call->task, &err) != BPM_OK)
             return luaL_error(L, "%s", err.msg);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, sb->env_ref);
-        lua_pushvalue(L, 2);
-        lua_pushvalue(L, -3);
-        lua_rawset(L, -3);
-        lua_pop(L, 1);
+        remember(L, sb);
         return 1;
     }
     push_variable(L, sb, name, len);
