@@ -3,7 +3,9 @@
 #include "rabbitmq.h"
 
 #include <amqp.h>
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +86,76 @@ static void r_close(void *self)
     free(q);
 }
 
+/* TLS options from the URL's query, named as RabbitMQ's URI spec names them
+ * (cacertfile, certfile, keyfile, verify, server_name_indication). */
+typedef struct tls_opts {
+    char cacert[512], cert[512], key[512];
+    bool verify;
+} tls_opts;
+
+static bpm_rc tls_query(char *query, tls_opts *t, bpm_err *err)
+{
+    t->verify = true;
+    for (char *save = NULL, *kv = strtok_r(query, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(kv, '=');
+        const char *v = eq ? eq + 1 : "";
+        if (eq)
+            *eq = '\0';
+        if (strcmp(kv, "cacertfile") == 0)
+            snprintf(t->cacert, sizeof t->cacert, "%s", v);
+        else if (strcmp(kv, "certfile") == 0)
+            snprintf(t->cert, sizeof t->cert, "%s", v);
+        else if (strcmp(kv, "keyfile") == 0)
+            snprintf(t->key, sizeof t->key, "%s", v);
+        else if (strcmp(kv, "verify") == 0 && (strcmp(v, "verify_peer") == 0 || strcmp(v, "verify_none") == 0))
+            t->verify = strcmp(v, "verify_peer") == 0;
+        else if (strcmp(kv, "server_name_indication") != 0 && strcmp(kv, "heartbeat") != 0 &&
+                 strcmp(kv, "connection_timeout") != 0)
+            return bpm_err_set(err, BPM_BAD_REQUEST,
+                               "the RabbitMQ URL has an unknown or bad query parameter \"%s\" (known: cacertfile,"
+                               " certfile, keyfile, verify=verify_peer|verify_none)",
+                               kv);
+    }
+    return BPM_OK;
+}
+
+/* The socket for ci: TCP, or TLS for amqps:// (the peer and its host name
+ * verified against cacertfile, else the system's CA bundle, unless
+ * verify=verify_none; a client certificate when certfile and keyfile are
+ * given). */
+static bpm_rc open_socket(amqp_connection_state_t conn, const struct amqp_connection_info *ci, const tls_opts *t,
+                          amqp_socket_t **out, bpm_err *err)
+{
+    if (!ci->ssl) {
+        *out = amqp_tcp_socket_new(conn);
+        return *out ? BPM_OK : bpm_err_set(err, BPM_UNAVAILABLE, "could not make a socket for RabbitMQ");
+    }
+    amqp_socket_t *sock = amqp_ssl_socket_new(conn);
+    if (!sock)
+        return bpm_err_set(err, BPM_UNAVAILABLE, "could not set up TLS for RabbitMQ");
+    const char *ca = t->cacert;
+    if (!*ca) {
+        static const char *const bundles[] = {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+                                              "/etc/ssl/cert.pem"};
+        for (size_t i = 0; i < sizeof bundles / sizeof bundles[0] && !*ca; i++)
+            if (access(bundles[i], R_OK) == 0)
+                ca = bundles[i];
+    }
+    amqp_ssl_socket_set_verify_peer(sock, t->verify);
+    amqp_ssl_socket_set_verify_hostname(sock, t->verify);
+    if (*ca && amqp_ssl_socket_set_cacert(sock, ca) != AMQP_STATUS_OK)
+        return bpm_err_set(err, BPM_BAD_REQUEST, "could not read the CA certificates %s (cacertfile of the RabbitMQ URL)",
+                           ca);
+    if (t->verify && !*ca)
+        return bpm_err_set(err, BPM_BAD_REQUEST,
+                           "amqps: no CA certificates to verify RabbitMQ with: give cacertfile=PATH in the URL's query");
+    if ((*t->cert || *t->key) && amqp_ssl_socket_set_key(sock, t->cert, t->key) != AMQP_STATUS_OK)
+        return bpm_err_set(err, BPM_BAD_REQUEST,
+                           "could not read the client certificate and key (certfile, keyfile of the RabbitMQ URL)");
+    *out = sock;
+    return BPM_OK;
+}
+
 static bpm_rc r_connect(const char *url, void **out, bpm_err *err)
 {
     rmq *q = bpm_xcalloc(1, sizeof *q);
@@ -91,23 +163,39 @@ static bpm_rc r_connect(const char *url, void **out, bpm_err *err)
     q->next_channel = 1;
     char parse[1024];
     snprintf(parse, sizeof parse, "%s", url);
+    tls_opts t = {.verify = true};
+    char *query = strchr(parse, '?');
+    if (query) {
+        *query++ = '\0';
+        bpm_rc rc = tls_query(query, &t, err);
+        if (rc) {
+            free(q);
+            return rc;
+        }
+    }
     struct amqp_connection_info ci;
     amqp_default_connection_info(&ci);
     if (amqp_parse_url(parse, &ci) != AMQP_STATUS_OK) {
         free(q);
-        return bpm_err_set(err, BPM_BAD_REQUEST, "the RabbitMQ URL is not amqp://user:password@host:port/vhost");
+        return bpm_err_set(err, BPM_BAD_REQUEST,
+                           "the RabbitMQ URL is not amqp[s]://user:password@host:port/vhost[?cacertfile=PATH...]");
     }
     /* amqp://host:port/ names the empty vhost by the URI spec, but everyone
      * writing it means the default one, "/" (which is spelled %2f) */
     if (!ci.vhost || !*ci.vhost)
         ci.vhost = "/";
     q->conn = amqp_new_connection();
-    amqp_socket_t *sock = amqp_tcp_socket_new(q->conn);
+    amqp_socket_t *sock = NULL;
+    bpm_rc rc = open_socket(q->conn, &ci, &t, &sock, err);
+    if (rc) {
+        r_close(q);
+        return rc;
+    }
     struct timeval tv = {5, 0};
-    int st = sock ? amqp_socket_open_noblock(sock, ci.host, ci.port, &tv) : AMQP_STATUS_NO_MEMORY;
+    int st = amqp_socket_open_noblock(sock, ci.host, ci.port, &tv);
     if (st != AMQP_STATUS_OK) {
-        bpm_err_set(err, BPM_UNAVAILABLE, "could not connect to RabbitMQ at %s:%d: %s", ci.host, ci.port,
-                    amqp_error_string2(st));
+        bpm_err_set(err, BPM_UNAVAILABLE, "could not connect to RabbitMQ at %s:%d%s: %s", ci.host, ci.port,
+                    ci.ssl ? " (TLS)" : "", amqp_error_string2(st));
         r_close(q);
         return BPM_UNAVAILABLE;
     }

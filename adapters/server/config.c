@@ -191,8 +191,9 @@ static int set(bpm_config *c, const char *key, const char *val, const char *wher
         }
         snprintf(c->history, sizeof c->history, "%s", val);
     } else if (strcmp(key, "amqp.url") == 0 || strcmp(key, "amqp_url") == 0) {
-        if (*val && strncmp(val, "amqp://", 7) != 0) { /* amqps (TLS) is not built in */
-            fprintf(stderr, "bpmnd: %s: amqp.url must be amqp://USER:PASSWORD@HOST:PORT/VHOST\n", where);
+        if (*val && strncmp(val, "amqp://", 7) != 0 && strncmp(val, "amqps://", 8) != 0) {
+            fprintf(stderr, "bpmnd: %s: amqp.url must be amqp[s]://USER:PASSWORD@HOST:PORT/VHOST[?cacertfile=PATH]\n",
+                    where);
             return 2;
         }
         snprintf(c->amqp_url, sizeof c->amqp_url, "%s", val);

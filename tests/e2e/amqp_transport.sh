@@ -14,6 +14,26 @@ q="transport-$$"
 pass=0 fail=0
 check() { if eval "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1"; fi; }
 
+# amqps: TLS with the peer verified against the URL's cacertfile
+if [ -n "${BPMND_TEST_AMQPS_URL:-}" ]; then
+  S="$BPMND_TEST_AMQPS_URL"
+  $T "$S" declare "$q.tls" 2>/dev/null
+  $T "$S" publish "$q.tls" 3 2>/dev/null
+  out=$($T "$S" transport "$q.tls" ok --count 3 2>&1 >/dev/null)
+  check "amqps: published and consumed over TLS, the broker verified" 'grep -q "acked=3 retried=0 dead=0" <<<"$out"'
+  other=$(mktemp -d)
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$other/ca.key" -out "$other/ca.pem" -days 1 -subj /CN=other-ca 2>/dev/null
+  out=$($T "${S%%\?*}?cacertfile=$other/ca.pem" declare "$q.tls" 2>&1); rc=$?
+  check "amqps: a broker the CA did not sign is refused" '[ $rc -ne 0 ] && grep -q "could not connect to RabbitMQ at localhost:[0-9]* (TLS)" <<<"$out"'
+  out=$($T "${S%%\?*}?cacertfile=$other/nothing.pem" declare "$q.tls" 2>&1); rc=$?
+  check "amqps: an unreadable cacertfile is named" '[ $rc -ne 0 ] && grep -q "could not read the CA certificates $other/nothing.pem" <<<"$out"'
+  out=$($T "${S%%\?*}?cacertfile=$other/ca.pem&verify=verify_none" declare "$q.tls" 2>&1); rc=$?
+  check "amqps: verify=verify_none connects without verifying" '[ $rc = 0 ]'
+  out=$($T "${S%%\?*}?cafile=x" declare "$q.tls" 2>&1); rc=$?
+  check "an unknown query parameter is named" '[ $rc -ne 0 ] && grep -q "unknown or bad query parameter \"cafile\"" <<<"$out"'
+  rm -rf "$other"
+fi
+
 # acknowledged after ok: the queue is empty afterwards
 $T "$U" declare "$q.ok"
 $T "$U" publish "$q.ok" 10 2>/dev/null

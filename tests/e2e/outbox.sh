@@ -99,6 +99,15 @@ metrics=$(curl -s "${base%/engine-rest}/metrics")
 check "/metrics counts it" 'grep -q "^bpmnd_outbox_published_total 1$" <<<"$metrics" && grep -q "^bpmnd_outbox_broker_up 1$" <<<"$metrics"'
 check "the consumer got it" '[ "$($T "$U" consume "$q" --idle 800 2>/dev/null | jq -r .body)" = "{\"orderId\":99}" ]'
 
+# the relay over amqps (TLS, the broker verified against the URL's CA)
+if [ -n "${BPMND_TEST_AMQPS_URL:-}" ]; then
+  kill $bpmnd_pid 2>/dev/null; wait $bpmnd_pid 2>/dev/null
+  $c start publish --vars "{\"queue\": \"$q\", \"orderId\": 101}" >/dev/null
+  $c relay --url "$BPMND_TEST_AMQPS_URL" --once >/dev/null 2>/tmp/relay.$$ || cat /tmp/relay.$$
+  check "bpmnctl relay over amqps sent the row" '[ "$(unsent)" = 0 ]'
+  check "and it arrived" '[ "$($T "$U" consume "$q" --idle 800 2>/dev/null | jq -r .body)" = "{\"orderId\":101}" ]'
+fi
+
 # retention: sent rows go after 7 days, unsent rows never (this one names an
 # exchange that does not exist, so the running relay cannot send it)
 sql "insert into outbox (channel, payload) values ('rabbitmq', '{\"exchange\": \"no-such-exchange\", \"routingKey\": \"x\", \"body\": {}}')" >/dev/null
